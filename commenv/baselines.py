@@ -30,6 +30,10 @@ class BufferAwareScheduler:
     def scores(self, env) -> np.ndarray:
         raise NotImplementedError
 
+    def rbg_scores(self, scores: np.ndarray, bits: np.ndarray, remaining: np.ndarray, rbg: int) -> np.ndarray:
+        """Priorities of the users for one RBG, given the data they still have after earlier RBGs."""
+        return scores[:, rbg]
+
     def __call__(self, obs, env) -> np.ndarray:
         env = env.unwrapped
         bits = env.bits_per_rbg
@@ -37,8 +41,10 @@ class BufferAwareScheduler:
         scores = self.scores(env)
         action = np.zeros(env.n_rbgs, dtype=np.int64)
         for rbg in range(env.n_rbgs):
+            column = self.rbg_scores(scores, bits, remaining, rbg)
             waiting = remaining > 0
-            column = np.where(waiting, scores[:, rbg], -np.inf) if waiting.any() else scores[:, rbg]
+            if waiting.any():
+                column = np.where(waiting, column, -np.inf)
             user = int(np.argmax(column))
             action[rbg] = user
             remaining[user] = max(remaining[user] - bits[user, rbg], 0.0)
@@ -85,16 +91,11 @@ class GreedyDelivery(BufferAwareScheduler):
 
     name = "greedy delivery"
 
-    def __call__(self, obs, env) -> np.ndarray:
-        env = env.unwrapped
-        bits = env.bits_per_rbg
-        remaining = env.buffer_bits.copy()
-        action = np.zeros(env.n_rbgs, dtype=np.int64)
-        for rbg in range(env.n_rbgs):
-            user = int(np.argmax(np.minimum(bits[:, rbg], remaining)))
-            action[rbg] = user
-            remaining[user] = max(remaining[user] - bits[user, rbg], 0.0)
-        return action
+    def scores(self, env) -> np.ndarray:
+        return env.bits_per_rbg
+
+    def rbg_scores(self, scores, bits, remaining, rbg):
+        return np.minimum(bits[:, rbg], remaining)
 
 
 class RandomScheduler:

@@ -1,0 +1,51 @@
+"""The course's PPO recipe for ``comm_env`` and a small-machine-safe Ray start.
+
+Lesson 1 writes the same config out line by line; keeping it here too lets the learning
+benchmark (``benchmarks/learning.py``) and the tests train exactly what the lesson trains.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+
+def start_ray(num_cpus: int | None = None) -> int:
+    """Start Ray quietly with at most 2 CPUs (never more than the machine has); return the CPUs given.
+
+    RLlib waits forever, without a word, for CPUs that Ray does not have, so every notebook
+    asks Ray for what exists and configures at most that many EnvRunners.
+    """
+    import ray
+    import torch
+
+    torch.set_num_threads(1)
+    logging.getLogger("ray.rllib").setLevel(logging.ERROR)
+    available = os.cpu_count() or 1
+    num_cpus = min(2, available) if num_cpus is None else num_cpus
+    if not (isinstance(num_cpus, int) and 1 <= num_cpus <= available):
+        raise ValueError(f"num_cpus={num_cpus!r} must be an integer in [1, {available}] (this machine's CPUs)")
+    if not ray.is_initialized():
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                 object_store_memory=100 * 1024 * 1024)
+    return int(ray.cluster_resources().get("CPU", num_cpus))
+
+
+def course_ppo_config(seed: int = 0, env_config: dict | None = None):
+    """PPOConfig of Lesson 1: 2.60's names, sized to learn ``comm_env`` in about a minute on 2 CPUs."""
+    import commenv.rllib  # noqa: F401  (registers comm_env)
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+
+    return (
+        PPOConfig()
+        .environment("comm_env", env_config=env_config or {})
+        .env_runners(num_env_runners=0, num_envs_per_env_runner=8)
+        .learners(num_learners=0)
+        .training(lr=3e-4, train_batch_size_per_learner=4000, minibatch_size=500, num_epochs=8,
+                  gamma=0.95, lambda_=0.95, clip_param=0.2, entropy_coeff=0.0, vf_loss_coeff=0.5,
+                  grad_clip=0.5, vf_clip_param=float("inf"), use_kl_loss=False, kl_coeff=0.0)
+        .rl_module(model_config=DefaultModelConfig(fcnet_hiddens=[64, 64], fcnet_activation="tanh",
+                                                   vf_share_layers=False))
+        .fault_tolerance(restart_failed_env_runners=False)
+        .debugging(log_sys_usage=False, seed=seed)
+    )
