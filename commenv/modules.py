@@ -1,0 +1,85 @@
+"""``PairScorerModule``: a PPO RLModule shaped like the scheduling problem.
+
+PPO's default module flattens the observation into one MLP that must learn, separately for every
+RBG, which of the ``n_ues * n_rbgs`` inputs matter to it. This module instead builds a few
+features for each (user, RBG) pair and scores every pair with *one* small network shared by all
+pairs; RBG ``r``'s logits are the scores of the pairs ``(u, r)``. The value head pools the same
+pair features. Both heads therefore have the same parameter count for 4 users or 40, and what is
+learned about one RBG is learned for all of them.
+
+Hidden sizes and activation come from the usual ``model_config`` keys ``fcnet_hiddens`` and
+``fcnet_activation``, so ``DefaultModelConfig`` works with this module too.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.nn as nn
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.distribution.torch.torch_distribution import TorchMultiCategorical
+from ray.rllib.core.rl_module.apis import ValueFunctionAPI
+from ray.rllib.core.rl_module.torch import TorchRLModule
+from ray.rllib.utils.annotations import override
+
+PAIR_FEATURES = ("cqi", "buffer", "throughput", "cqi_minus_best_user", "cqi_minus_user_mean")
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "swish": nn.SiLU, "elu": nn.ELU}
+
+
+def mlp(sizes: list[int], activation: str) -> nn.Sequential:
+    """Linear layers of the given sizes with ``activation`` between them (none after the last)."""
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class PairScorerModule(TorchRLModule, ValueFunctionAPI):
+    """Changes from ``TorchRLModule``: per-(user, RBG) features, one shared scorer, a pooled value head."""
+
+    @override(TorchRLModule)
+    def setup(self):
+        nvec = self.action_space.nvec
+        self.n_ues, self.n_rbgs = int(nvec[0]), len(nvec)
+        expected = self.n_ues * self.n_rbgs + 2 * self.n_ues
+        if self.observation_space.shape != (expected,):
+            raise ValueError(f"observation shape {self.observation_space.shape} does not fit comm_env with "
+                             f"{self.n_ues} users and {self.n_rbgs} RBGs (expected ({expected},))")
+        config = self.model_config
+        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
+        hiddens = list(config.get("fcnet_hiddens") or [32, 32])
+        activation = config.get("fcnet_activation") or "tanh"
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"fcnet_activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}")
+        n_features = len(PAIR_FEATURES)
+        self.pi = mlp([n_features, *hiddens, 1], activation)
+        self.vf_encoder = mlp([n_features, *hiddens], activation)
+        self.vf = nn.Sequential(ACTIVATIONS[activation](), nn.Linear(2 * hiddens[-1], 1))
+        # MultiDiscrete actions: one categorical over users per RBG.
+        self.action_dist_cls = TorchMultiCategorical.get_partial_dist_cls(
+            space=self.action_space, input_lens=[self.n_ues] * self.n_rbgs)
+
+    def pair_features(self, obs: torch.Tensor) -> torch.Tensor:
+        """(B, obs_dim) -> (B, n_ues, n_rbgs, 5): the ``PAIR_FEATURES`` of every (user, RBG) pair."""
+        u, r = self.n_ues, self.n_rbgs
+        cqi = obs[:, : u * r].reshape(-1, u, r)
+        buffer = obs[:, u * r : u * r + u, None].expand(-1, u, r)
+        throughput = obs[:, u * r + u :, None].expand(-1, u, r)
+        minus_best = cqi - cqi.max(dim=1, keepdim=True).values
+        minus_mean = cqi - cqi.mean(dim=2, keepdim=True)
+        return torch.stack([cqi, buffer, throughput, minus_best, minus_mean], dim=-1)
+
+    @override(TorchRLModule)
+    def _forward(self, batch, **kwargs):
+        scores = self.pi(self.pair_features(batch[Columns.OBS])).squeeze(-1)  # (B, users, RBGs)
+        # TorchMultiCategorical expects RBG-major logits: [RBG 0: users 0..U-1, RBG 1: ...].
+        logits = scores.transpose(1, 2).reshape(scores.shape[0], -1)
+        return {Columns.ACTION_DIST_INPUTS: logits}
+
+    @override(ValueFunctionAPI)
+    def compute_values(self, batch, embeddings=None):
+        pairs = self.vf_encoder(self.pair_features(batch[Columns.OBS])).flatten(1, 2)  # (B, pairs, hidden)
+        pooled = torch.cat([pairs.mean(dim=1), pairs.max(dim=1).values], dim=-1)
+        return self.vf(pooled).squeeze(-1)

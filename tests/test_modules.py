@@ -1,0 +1,61 @@
+"""PairScorerModule: its size does not depend on the cell, and it treats users symmetrically."""
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("ray")
+from ray.rllib.core.columns import Columns  # noqa: E402
+from ray.rllib.core.rl_module.rl_module import RLModuleSpec  # noqa: E402
+
+import commenv  # noqa: E402
+from commenv.modules import PAIR_FEATURES, PairScorerModule  # noqa: E402
+
+
+def build(n_ues=4, n_rbgs=6, **model_config):
+    env = commenv.RadioSchedulingEnv({"n_ues": n_ues, "n_rbgs": n_rbgs})
+    torch.manual_seed(0)
+    module = RLModuleSpec(module_class=PairScorerModule, observation_space=env.observation_space,
+                          action_space=env.action_space, model_config=model_config).build()
+    return module, env
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_parameter_count_is_the_same_for_4_and_40_users():
+    assert n_params(build(4, 6)[0]) == n_params(build(40, 6)[0]) == n_params(build(4, 17)[0])
+
+
+def test_outputs_have_one_logit_per_user_and_rbg_and_one_value():
+    module, env = build(5, 3, fcnet_hiddens=[8])
+    obs = torch.as_tensor(np.stack([env.reset(seed=s)[0] for s in range(7)]))
+    out = module.forward_train({Columns.OBS: obs})
+    assert out[Columns.ACTION_DIST_INPUTS].shape == (7, 15)
+    assert module.compute_values({Columns.OBS: obs}).shape == (7,)
+    dist = module.get_train_action_dist_cls().from_logits(out[Columns.ACTION_DIST_INPUTS])
+    assert dist.sample().shape == (7, 3)
+    assert module.pair_features(obs).shape == (7, 5, 3, len(PAIR_FEATURES))
+
+
+def test_swapping_two_users_swaps_their_logits():
+    module, env = build()
+    obs, _ = env.reset(seed=3)
+    cqi, buffer, throughput = env.split_observation(obs)
+    order = np.array([2, 0, 1, 3])
+    swapped = np.concatenate([cqi[order].ravel(), buffer[order], throughput[order]]).astype(np.float32)
+    logits = [module.forward_inference({Columns.OBS: torch.as_tensor(o[None])})[Columns.ACTION_DIST_INPUTS]
+              .reshape(6, 4) for o in (obs, swapped)]
+    torch.testing.assert_close(logits[1], logits[0][:, order])
+    values = [module.compute_values({Columns.OBS: torch.as_tensor(o[None])}) for o in (obs, swapped)]
+    torch.testing.assert_close(values[0], values[1])
+
+
+def test_bad_spaces_and_activation_are_refused():
+    with pytest.raises(ValueError, match="fcnet_activation='gelu2'"):
+        build(fcnet_activation="gelu2")
+    env = commenv.RadioSchedulingEnv()
+    wrong = gym.spaces.Box(0, 1, (10,), np.float32)
+    with pytest.raises(ValueError, match=r"observation shape \(10,\)"):
+        RLModuleSpec(module_class=PairScorerModule, observation_space=wrong, action_space=env.action_space).build()
