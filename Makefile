@@ -16,6 +16,8 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# Build matplotlib's font cache now: its one-time notice on stderr would differ from a notebook's stored output.
+	MPLBACKEND=Agg $(PY) -c "import matplotlib.pyplot" 2>/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
