@@ -1,0 +1,1 @@
+"""Maintenance tools of the course: notebook shape checks, budgets, slides, browser smoke test."""
