@@ -10,7 +10,7 @@ NOTEBOOKS := $(sort $(wildcard lesson_*/*.ipynb))
 NBVAL  := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
           --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: install lab test test-unit test-notebooks bench clean
+.PHONY: install lab test test-unit test-notebooks bench clean budgets slides test-browser shape
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,37 @@ endif
 
 bench: install
 	$(PY) -m commenv.bench
+
+# Static shape of every notebook (also part of test-unit, via tests/test_notebook_shape.py).
+shape: install
+	$(PY) -m tools.notebook_shape
+
+# Wall time and peak memory (kernel + every Ray process) of each notebook -> docs/notebook_budgets.md.
+# Measure on an idle 2-core machine; fails when a notebook errors or exceeds 180 s or 2 GB.
+budgets: install
+	$(PY) -m tools.run_notebooks $(NOTEBOOKS)
+
+# reveal.js decks in slides/ (ignored by git), from copies that tools/slide_metadata.py annotates;
+# slides/imgs/ holds the figures the decks link to. reveal.js itself loads from a CDN when a deck opens.
+slides: install
+	rm -rf slides && mkdir -p slides/.src
+ifneq ($(NOTEBOOKS),)
+	cp -r imgs slides/imgs
+	$(PY) -m tools.slide_metadata --out slides/.src $(NOTEBOOKS) >/dev/null
+	set -e; for dir in $(sort $(dir $(NOTEBOOKS))); do \
+	  $(VENV)/bin/jupyter nbconvert --to slides --log-level=ERROR --SlidesExporter.reveal_scroll=True \
+	    --output-dir slides/$$dir slides/.src/$$dir*.ipynb; done
+endif
+	rm -rf slides/.src
+	@echo "slides: $$(find slides -name '*.slides.html' | wc -l) decks in slides/ (open slides/lesson_N/NAME.slides.html)"
+
+# JupyterLab in headless Chromium runs BROWSER_NOTEBOOK top to bottom; screenshot in build/browser/.
+BROWSER_NOTEBOOK ?= lesson_1/1-rl_and_the_gymnasium_api.ipynb
+CHROMIUM ?= /usr/bin/chromium
+test-browser: install
+	test -x $(CHROMIUM) || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	$(PY) -m tools.browser_smoke --notebook $(BROWSER_NOTEBOOK) --chromium $(CHROMIUM)
 
 clean:
 	rm -rf $(VENV) build *.egg-info slides
