@@ -10,7 +10,7 @@ NOTEBOOKS := $(sort $(wildcard lesson_*/*.ipynb))
 NBVAL  := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
           --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: install lab test test-unit test-notebooks bench clean budgets slides test-browser shape
+.PHONY: install lab test test-unit test-notebooks bench clean budgets slides test-browser shape figures
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ endif
 
 bench: install
 	$(PY) -m commenv.bench
+
+# Every figure in imgs/, redrawn from its script in imgs/src/.
+figures: install
+	set -e; for script in imgs/src/*.py; do $(PY) $$script; done
 
 # Static shape of every notebook (also part of test-unit, via tests/test_notebook_shape.py).
 shape: install
