@@ -1,4 +1,4 @@
-"""Checks for the PPO exercises of Lesson 1: counting gradient steps, and translating an old config.
+"""Checks for the PPO exercises of Lesson 1: counting gradient steps, and translating an older tutorial's config.
 
 Both compare the learner's answer with what RLlib itself reports or stores, and raise
 ``AssertionError`` with one sentence about what is wrong, so that ``commenv.exercise.check``
@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 
-# The seed tutorial's PPO settings (older RLlib names in the comments), as 2.60 stores them.
-SEED_TRAINING = {
+# The older tutorial's PPO settings (its RLlib names in the comments), as 2.60 stores them.
+OLD_TUTORIAL_TRAINING = {
     "lr": 3e-4,
     "minibatch_size": 64,         # was sgd_minibatch_size=64
     "num_epochs": 10,             # was num_sgd_iter=10
@@ -26,8 +26,9 @@ SEED_TRAINING = {
     "kl_coeff": 0.0,
     "kl_target": 0.0,
 }
-SEED_MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "relu"}
-SEED_TRAIN_BATCH = 2048
+# Older RLlib kept the policy and value layers apart by default; 2.60's DefaultModelConfig shares them.
+OLD_TUTORIAL_MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "relu", "vf_share_layers": False}
+OLD_TUTORIAL_TRAIN_BATCH = 2048
 
 
 def gradient_steps_done(result: dict) -> int:
@@ -58,27 +59,31 @@ def check_gradient_steps(gradient_steps, config, result: dict) -> None:
 
 
 def check_translated_config(config) -> None:
-    """``config`` must be a 2.60 ``PPOConfig`` holding the seed tutorial's settings."""
+    """``config`` must be a 2.60 ``PPOConfig`` holding the older tutorial's settings."""
     from ray.rllib.algorithms.ppo import PPOConfig
 
     assert isinstance(config, PPOConfig), f"expected a PPOConfig, got {type(config).__name__}: return the config"
-    assert config.env == "comm_env", f"environment is {config.env!r}; the seed trains on 'comm_env'"
-    assert config.num_env_runners == 1, f"num_env_runners is {config.num_env_runners}; the seed uses 1 EnvRunner"
-    assert config.num_learners == 1, f"num_learners is {config.num_learners}; the seed uses 1 Learner"
-    assert config.total_train_batch_size == SEED_TRAIN_BATCH, (
-        f"the train batch is {config.total_train_batch_size} env steps; the seed samples {SEED_TRAIN_BATCH} "
+    assert config.env == "comm_env", f"environment is {config.env!r}; the older tutorial trains on 'comm_env'"
+    assert config.num_env_runners == 1, f"num_env_runners is {config.num_env_runners}; the older tutorial uses 1 EnvRunner"
+    assert config.num_learners == 1, f"num_learners is {config.num_learners}; the older tutorial uses 1 Learner"
+    assert config.total_train_batch_size == OLD_TUTORIAL_TRAIN_BATCH, (
+        f"the train batch is {config.total_train_batch_size} env steps; the older tutorial samples {OLD_TUTORIAL_TRAIN_BATCH} "
         f"(2.60's name: train_batch_size_per_learner)")
-    for name, want in SEED_TRAINING.items():
+    for name, want in OLD_TUTORIAL_TRAINING.items():
         have = getattr(config, name)
         if isinstance(want, bool) or not isinstance(have, numbers.Real):
             same = have == want
         else:
             same = math.isclose(have, want)
-        assert same, f"{name} is {have!r}, the seed's value is {want!r}"
-    old_model = {key: config.model.get(key) for key in SEED_MODEL}
-    assert old_model != SEED_MODEL or config.model_config.get("fcnet_hiddens") == SEED_MODEL["fcnet_hiddens"], (
+        assert same, f"{name} is {have!r}, the older tutorial's value is {want!r}"
+    layers = ("fcnet_hiddens", "fcnet_activation")
+    old_model = {key: config.model.get(key) for key in layers}
+    passed_the_old_way = old_model == {key: OLD_TUTORIAL_MODEL[key] for key in layers}
+    assert not passed_the_old_way or config.model_config.get("fcnet_hiddens") == OLD_TUTORIAL_MODEL["fcnet_hiddens"], (
         "you passed the network to training(model=...): 2.60 accepts it and ignores it; use "
         "rl_module(model_config=DefaultModelConfig(...)) instead")
-    for key, want in SEED_MODEL.items():
+    for key, want in OLD_TUTORIAL_MODEL.items():
         have = config.model_config.get(key)
-        assert have == want, f"model_config[{key!r}] is {have!r}, the seed's network uses {want!r} (via rl_module)"
+        hint = " (2.60 shares the policy's and the value's layers by default)" if key == "vf_share_layers" else ""
+        assert have == want, (f"model_config[{key!r}] is {have!r}, the older tutorial's network uses {want!r}"
+                              f"{hint}; set it with rl_module(model_config=DefaultModelConfig(...))")

@@ -39,7 +39,7 @@ def test_gradient_steps_mistakes_are_explained(answer, match):
         check_gradient_steps(lambda config, result: answer, course_ppo_config(), RESULT)
 
 
-def seed_in_new_names():
+def old_tutorial_in_new_names():
     return (PPOConfig()
             .environment("comm_env")
             .env_runners(num_env_runners=1)
@@ -47,13 +47,14 @@ def seed_in_new_names():
             .training(lr=3e-4, train_batch_size_per_learner=2048, minibatch_size=64, num_epochs=10, gamma=0.99,
                       lambda_=0.95, clip_param=0.2, entropy_coeff=0.01, vf_loss_coeff=0.5, grad_clip=0.5,
                       vf_clip_param=math.inf, use_gae=True, kl_coeff=0.0, use_kl_loss=False, kl_target=0.0)
-            .rl_module(model_config=DefaultModelConfig(fcnet_hiddens=[64, 64], fcnet_activation="relu")))
+            .rl_module(model_config=DefaultModelConfig(fcnet_hiddens=[64, 64], fcnet_activation="relu",
+                                                       vf_share_layers=False)))
 
 
-def test_the_translated_seed_config_passes():
-    check_translated_config(seed_in_new_names())
+def test_the_translated_old_config_passes():
+    check_translated_config(old_tutorial_in_new_names())
     # train_batch_size still works in 2.60 when no per-learner size is set: the same 2048 steps.
-    check_translated_config(seed_in_new_names().training(train_batch_size_per_learner=None, train_batch_size=2048))
+    check_translated_config(old_tutorial_in_new_names().training(train_batch_size_per_learner=None, train_batch_size=2048))
 
 
 @pytest.mark.parametrize("change, match", [
@@ -68,14 +69,16 @@ def test_the_translated_seed_config_passes():
     (lambda c: c.training(use_kl_loss=True), "use_kl_loss is True"),
     (lambda c: c.rl_module(model_config={"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"}),
      "'fcnet_activation'.* 'tanh'"),
+    (lambda c: c.rl_module(model_config=DefaultModelConfig(fcnet_hiddens=[64, 64], fcnet_activation="relu")),
+     "'vf_share_layers'.* True.*shares the policy's and the value's layers"),
 ])
 def test_translation_mistakes_are_explained(change, match):
     with pytest.raises(AssertionError, match=match):
-        check_translated_config(change(seed_in_new_names()))
+        check_translated_config(change(old_tutorial_in_new_names()))
 
 
 def test_the_old_model_argument_is_recognised():
-    config = seed_in_new_names().rl_module(model_config=DefaultModelConfig())
+    config = old_tutorial_in_new_names().rl_module(model_config=DefaultModelConfig())
     config.training(**{"model": {"fcnet_hiddens": [64, 64], "fcnet_activation": "relu"}})
     with pytest.raises(AssertionError, match=r"training\(model=...\): 2.60 accepts it and ignores it"):
         check_translated_config(config)
