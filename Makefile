@@ -50,8 +50,9 @@ shape: install
 
 # Wall time and peak memory (kernel + every Ray process) of each notebook -> docs/notebook_budgets.md.
 # Measure on an idle 2-core machine; fails when a notebook errors or exceeds 180 s or 2 GB.
+# BUDGETS_FLAGS=--write also saves each notebook with its fresh outputs.
 budgets: install
-	$(PY) -m tools.run_notebooks $(NOTEBOOKS)
+	$(PY) -m tools.run_notebooks $(BUDGETS_FLAGS) $(NOTEBOOKS)
 
 # reveal.js decks in slides/ (ignored by git), from copies that tools/slide_metadata.py annotates;
 # slides/imgs/ holds the figures the decks link to. reveal.js itself loads from a CDN when a deck opens.

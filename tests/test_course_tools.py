@@ -66,6 +66,22 @@ def test_expected_errors_are_tagged_for_nbclient():
     assert "tags" not in nb.cells[1].metadata  # nbval only reads the marker as a whole comment line
 
 
+def test_run_one_writes_fresh_outputs_only_when_asked(tmp_path):
+    import nbformat
+
+    path = tmp_path / "tiny.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)"),
+                                         nbformat.v4.new_code_cell("# NBVAL_RAISES_EXCEPTION\n1 / 0")])
+    nbformat.write(nb, path)
+    assert run_notebooks.run_one(path, 60, 0.2, "python3").status == "ok"
+    assert nbformat.read(path, as_version=4).cells[0].outputs == []  # measured in memory, file untouched
+    assert run_notebooks.run_one(path, 60, 0.2, "python3", write=True).status == "ok"
+    written = nbformat.read(path, as_version=4)
+    assert written.cells[0].outputs[0]["text"] == "42\n"
+    assert written.cells[1].outputs[0]["ename"] == "ZeroDivisionError"
+    assert "tags" not in written.cells[1].metadata  # the tag added for nbclient is not saved
+
+
 def test_sampler_counts_a_child_process():
     child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(80 * 1024 * 1024); time.sleep(20)"])
     try:

@@ -4,7 +4,8 @@
     python -m tools.run_notebooks lesson_1/X.ipynb --output /tmp/budget.md --timeout 300
 
 ``make budgets`` runs the first form. The notebooks are executed in memory (the files are not
-changed), each in a new kernel of the Python that runs this tool (``.venv``), with the notebook's
+changed unless ``--write`` is given: then each notebook that ran cleanly is saved with its fresh
+outputs, as ``jupyter nbconvert --execute --inplace`` would), each in a new kernel of the Python that runs this tool (``.venv``), with the notebook's
 folder as the working directory, like nbval and JupyterLab.
 
 Memory is sampled every 0.25 s and summed over the kernel process, all its descendants, and the
@@ -166,14 +167,20 @@ class Sampler(threading.Thread):
             self.stop_event.wait(self.interval)
 
 
-def _mark_expected_errors(nb):
-    """nbclient knows the tag 'raises-exception'; nbval also knows the comment '# NBVAL_RAISES_EXCEPTION'."""
+def _mark_expected_errors(nb) -> list:
+    """nbclient knows the tag 'raises-exception'; nbval also knows the comment '# NBVAL_RAISES_EXCEPTION'.
+
+    Returns the cells that got the tag here, so that ``--write`` can take it off again.
+    """
+    marked = []
     for cell in nb.cells:
         if cell.cell_type == "code" and any(line.strip().lstrip("#").strip() == "NBVAL_RAISES_EXCEPTION"
                                             for line in cell.source.splitlines() if line.strip().startswith("#")):
             tags = cell.metadata.setdefault("tags", [])
             if "raises-exception" not in tags:
                 tags.append("raises-exception")
+                marked.append(cell)
+    return marked
 
 
 def _kernel_pid(client) -> int | None:
@@ -186,11 +193,11 @@ def _kernel_pid(client) -> int | None:
     return pid
 
 
-def run_one(path: Path, timeout_s: float, interval: float, kernel_name: str) -> Measurement:
+def run_one(path: Path, timeout_s: float, interval: float, kernel_name: str, write: bool = False) -> Measurement:
     rel = _display_path(path)
     result = Measurement(rel)
     nb = nbformat.read(path, as_version=4)
-    _mark_expected_errors(nb)
+    marked = _mark_expected_errors(nb)
     run_id = uuid.uuid4().hex
     os.environ[RUN_MARKER] = run_id  # inherited by the kernel and every process it starts
     client = NotebookClient(nb, timeout=int(timeout_s) + 30, kernel_name=kernel_name, allow_errors=False,
@@ -230,6 +237,12 @@ def run_one(path: Path, timeout_s: float, interval: float, kernel_name: str) -> 
     result.excluded = len(sampler.excluded)
     result.measure = "PSS" if not sampler.used_rss else ("RSS" if not sampler.used_pss else "PSS+RSS")
     result.leftovers = _reap(sampler)
+    if write and result.status == "ok":
+        for cell in marked:
+            cell.metadata["tags"].remove("raises-exception")
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
+        nbformat.write(client.nb, path)
     return result
 
 
@@ -339,6 +352,8 @@ def main(argv=None) -> int:
     parser.add_argument("--kernel", default="python3", help="kernel name (default python3: this Python)")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT),
                         help="Markdown file for the table (default docs/notebook_budgets.md; '-' for none)")
+    parser.add_argument("--write", action="store_true",
+                        help="save each notebook that ran cleanly with its fresh outputs (like nbconvert --inplace)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(ROOT.glob("lesson_*/*.ipynb"))
     if not notebooks:
@@ -348,7 +363,7 @@ def main(argv=None) -> int:
     results = []
     for nb in notebooks:
         print(f"running {_display_path(nb)} ...", file=sys.stderr, flush=True)
-        r = run_one(nb, args.timeout, args.interval, args.kernel)
+        r = run_one(nb, args.timeout, args.interval, args.kernel, write=args.write)
         if r.status == "ok" and r.peak_gb > args.max_memory_gb:
             r.status = f"over memory: > {args.max_memory_gb:g} GB"
         elif r.peak_gb > args.max_memory_gb:
