@@ -8,6 +8,8 @@ ray = pytest.importorskip("ray")
 
 import ray.cluster_utils  # noqa: E402
 
+import commenv.rllib  # noqa: E402
+
 from commenv import cluster as local_cluster  # noqa: E402
 from commenv.cluster import env_runner_nodes, start_local_cluster, stop_local_cluster  # noqa: E402
 
@@ -159,4 +161,7 @@ def test_a_real_two_node_cluster_places_one_actor_per_node():
         assert sorted(placed) == sorted(node["NodeID"] for node in nodes)
     finally:
         stop_local_cluster(cluster)
+        # Connecting moved every pending register_env name (comm_env, registered when commenv.rllib was
+        # imported) into that cluster's key-value store; queue them again for the next Ray of this process.
+        commenv.rllib.register()
     assert not ray.is_initialized()

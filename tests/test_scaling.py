@@ -13,6 +13,7 @@ import pytest
 matplotlib.use("Agg")
 ray = pytest.importorskip("ray")
 
+import commenv.rllib  # noqa: E402
 from commenv.scaling import (actor_cpus, format_rows, measure_throughput, plot_throughput,  # noqa: E402
                              process_tree_memory_mb, resource_request, sampling_cpu_s)
 from commenv.training import course_ppo_config, start_ray  # noqa: E402
@@ -116,6 +117,7 @@ def test_table_and_plot():
 
 def test_one_local_layout_is_measured_and_probed():
     assert start_ray() <= 2
+    commenv.rllib.register()  # an earlier Ray of this process may have taken comm_env's registration with it
     try:
         row = measure_throughput(small_config(), 0, 2, cpus=2, probe=lambda algo: algo.iteration)
     finally:
