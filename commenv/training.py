@@ -37,18 +37,24 @@ def start_ray(num_cpus: int | None = None) -> int:
             ray.shutdown()
             if "timed out during startup" not in str(error) or attempt == STARTUP_ATTEMPTS:
                 raise
+    # Tune's registry hands names to the Ray session that is running (or to the next one): after a
+    # ray.shutdown() and a new start in the same process, comm_env must be registered again.
+    import commenv.rllib
+
+    commenv.rllib.register()
     return int(ray.cluster_resources().get("CPU", num_cpus))
 
 
 def course_ppo_config(seed: int = 0, env_config: dict | None = None):
     """PPOConfig of Lesson 1: 2.60's names, sized to learn ``comm_env`` in about a minute on 2 CPUs."""
-    import commenv.rllib  # noqa: F401  (registers comm_env)
+    import commenv.rllib
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
     from commenv.modules import PairScorerModule
 
+    commenv.rllib.register()  # idempotent; also covers a Ray session started after an earlier one ended
     return (
         PPOConfig()
         .environment("comm_env", env_config=env_config or {})
