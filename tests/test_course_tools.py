@@ -98,7 +98,7 @@ def test_sampler_counts_a_child_process():
 
 
 def test_budget_table():
-    ok = run_notebooks.Measurement("lesson_1/a.ipynb", wall_s=12.34, peak_bytes=int(1.5 * 1024 ** 3))
+    ok = run_notebooks.Measurement("lesson_1/a.ipynb", wall_s=12.34, peak_bytes=int(1.5e9))
     bad = run_notebooks.Measurement("lesson_1/b.ipynb", wall_s=200, peak_bytes=0, status="over time: > 180 s",
                                     measure="RSS", leftovers=2)
     table = run_notebooks.markdown_table([ok, bad], 180, 2.0, (0.1, 0.2, 0.3))

@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "docs" / "notebook_budgets.md"
 RUN_MARKER = "COURSE_BUDGET_RUN"
 SESSION = re.compile(r"session_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d+_\d+")
-GB = 1024 ** 3
+GB = 10 ** 9  # decimal gigabytes: the stricter reading of a "2 GB" budget (2 GiB would allow 7% more)
 
 
 @dataclass
