@@ -21,6 +21,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the course's tools/, beside benchmarks/
+from tools.run_notebooks import _failed_cell, _mark_expected_errors  # noqa: E402
+
 SEED_CALL = re.compile(r"course_ppo_config\(seed=0\)")
 
 
@@ -54,6 +57,7 @@ def seed_dependent_outputs(nb) -> list[str]:
 
 def run(path: Path, seed: int, timeout_s: int) -> tuple[str, list[str], float]:
     nb = with_seed(nbformat.read(path, as_version=4), seed)
+    _mark_expected_errors(nb)  # a cell that raises on purpose is not a broken claim
     client = NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -61,9 +65,7 @@ def run(path: Path, seed: int, timeout_s: int) -> tuple[str, list[str], float]:
         client.execute()
         status = "every cell ran: all assertions held"
     except CellExecutionError as error:
-        failed = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-                       and any(o.get("output_type") == "error" for o in c.get("outputs", []))), "?")
-        status = f"FAILED in cell {failed}: {error.ename}: {error.evalue}"
+        status = f"FAILED in cell {_failed_cell(nb)}: {error.ename}: {error.evalue}"
     return status, seed_dependent_outputs(nb), time.perf_counter() - start
 
 
