@@ -10,7 +10,7 @@ NOTEBOOKS := $(sort $(wildcard lesson_*/*.ipynb))
 NBVAL  := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
           --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: install lab test test-unit test-notebooks bench clean budgets slides test-browser shape figures
+.PHONY: install lab test test-unit test-notebooks bench clean budgets slide-metadata test-browser shape figures
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ lab: install
 test: test-unit test-notebooks
 
 test-unit: install
-	$(PY) -m pytest tests -q --cov=commenv --cov-report=term-missing --cov-fail-under=90
+	$(PY) -m pytest tests -q --cov=commenv --cov=rllib_course --cov-report=term-missing --cov-fail-under=90
 
 test-notebooks: install
 ifeq ($(NOTEBOOKS),)
@@ -54,21 +54,21 @@ shape: install
 budgets: install
 	$(PY) -m tools.run_notebooks $(BUDGETS_FLAGS) $(NOTEBOOKS)
 
-# reveal.js decks in slides/ (ignored by git), from copies that tools/slide_metadata.py annotates;
-# slides/imgs/ holds the figures the decks link to. reveal.js itself loads from a CDN when a deck opens.
-slides: install
-	rm -rf slides && mkdir -p slides/.src
-ifneq ($(NOTEBOOKS),)
-	cp -r imgs slides/imgs
-	$(PY) -m tools.slide_metadata --out slides/.src $(NOTEBOOKS) >/dev/null
-	set -e; for dir in $(sort $(dir $(NOTEBOOKS))); do \
-	  $(VENV)/bin/jupyter nbconvert --to slides --log-level=ERROR --SlidesExporter.reveal_scroll=True \
-	    --output-dir slides/$$dir slides/.src/$$dir*.ipynb; done
-endif
-	rm -rf slides/.src
-	@echo "slides: $$(find slides -name '*.slides.html' | wc -l) decks in slides/ (open slides/lesson_N/NAME.slides.html)"
+# Slides: instructors present the notebook itself with RISE (jupyterlab-rise, pinned in requirements.txt),
+# which serves reveal.js from this Jupyter server; no CDN, so it works without internet (INSTRUCTORS.md).
+# RISE_DEFAULTS: the course's RISE settings (theme with bundled fonts, scrolling slides), read by JupyterLab.
+RISE_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/rllib-course.json5
+$(RISE_DEFAULTS): tools/rise_defaults.json5 $(STAMP)
+	mkdir -p $(dir $@) && cp tools/rise_defaults.json5 $@
+install: $(RISE_DEFAULTS)
 
-# JupyterLab in headless Chromium runs BROWSER_NOTEBOOK top to bottom; screenshot in build/browser/.
+# RISE reads each cell's slide type from the notebook: store them (metadata.slideshow only; a second run
+# changes nothing). `$(PY) -m tools.slide_metadata --check $(NOTEBOOKS)` says which notebook lacks them.
+slide-metadata: install
+	$(PY) -m tools.slide_metadata --in-place $(NOTEBOOKS)
+
+# JupyterLab in headless Chromium, offline (only the local server), runs BROWSER_NOTEBOOK top to bottom, then
+# presents it with RISE; screenshots in build/browser/.
 BROWSER_NOTEBOOK ?= lesson_1/1-rl_and_the_gymnasium_api.ipynb
 CHROMIUM ?= /usr/bin/chromium
 test-browser: install
@@ -77,4 +77,4 @@ test-browser: install
 	$(PY) -m tools.browser_smoke --notebook $(BROWSER_NOTEBOOK) --chromium $(CHROMIUM)
 
 clean:
-	rm -rf $(VENV) build *.egg-info slides
+	rm -rf $(VENV) build *.egg-info

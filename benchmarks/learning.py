@@ -17,7 +17,8 @@ import time
 
 import commenv
 from commenv.rllib import module_policy
-from commenv.training import course_ppo_config, start_ray
+from rllib_course.ray_start import start_ray
+from rllib_course.training import course_ppo_config
 
 HELD_OUT_SEED = 10_000  # evaluation episodes use seeds 10000, 10001, ...; training seeds are small integers
 

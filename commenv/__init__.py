@@ -3,7 +3,6 @@
 ``import commenv`` registers the gymnasium id ``commenv/RadioScheduling-v0``;
 ``import commenv.rllib`` also registers the RLlib name ``comm_env`` (it imports Ray).
 """
-from commenv import exercise
 from commenv.baselines import GreedyDelivery, MaxThroughput, ProportionalFair, RandomScheduler, RoundRobin, all_baselines
 from commenv.config import SchedulerConfig, make_config
 from commenv.env import RadioSchedulingEnv
@@ -15,5 +14,5 @@ register_gymnasium_id()
 __all__ = [
     "ENV_ID", "EPISODE_LEN", "METRICS", "GreedyDelivery", "MaxThroughput", "ProportionalFair", "RadioSchedulingEnv",
     "RandomScheduler", "RoundRobin", "SchedulerConfig", "all_baselines", "evaluate", "jain_fairness", "make_config",
-    "exercise", "make_env", "register_gymnasium_id", "run_episode",
+    "make_env", "register_gymnasium_id", "run_episode",
 ]

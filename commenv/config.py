@@ -1,31 +1,57 @@
-"""Configuration of the scheduling problem: defaults, units and validation.
+"""Configuration of the scheduling problem: every key once, with its unit, default and allowed values.
 
-Every key has a unit and a default. Validation happens once, when the environment is
-built, so a typo in ``env_config`` fails loudly instead of being ignored.
+``SchedulerConfig`` is the one definition of the keys. Each field carries its unit, meaning and
+the rule its value must follow; ``make_config`` validates a user's ``env_config`` with those
+rules when the environment is built, so a typo or a bad value fails loudly instead of being
+ignored. The Arguments table of ``RadioSchedulingEnv``'s docstring lists the same keys (a test
+keeps the two in step).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 TTI_S = 1e-3  # one transmission time interval (LTE/NR numerology 0): 1 ms
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+# Rules a value must follow: (test, what the error message says is allowed).
+POSITIVE_INT = (_is_positive_int, "must be a positive integer")
+POSITIVE = (lambda v: _is_number(v) and v > 0, "must be a finite number > 0")
+DECIBELS = (_is_number, "must be a finite number (dB)")
+NON_NEGATIVE = (lambda v: _is_number(v) and v >= 0, "must be a finite number >= 0")
+CORRELATION = (lambda v: _is_number(v) and 0 <= v < 1, "must lie in [0, 1)")
+SMOOTHING = (lambda v: _is_number(v) and 0 < v <= 1, "must lie in (0, 1]")
+
+
+def _key(default, unit: str, meaning: str, rule):
+    return field(default=default, metadata={"unit": unit, "meaning": meaning, "rule": rule})
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
-    """The knobs of the radio cell; see ``RadioSchedulingEnv`` for the system model."""
+    """The knobs of the radio cell; ``RadioSchedulingEnv``'s docstring explains the system model."""
 
-    n_ues: int = 4                       # users attached to the base station
-    n_rbgs: int = 6                      # resource-block groups scheduled every TTI
-    rbg_bandwidth_khz: float = 360.0     # bandwidth of one RBG (2 PRBs of 180 kHz)
-    snr_db_low: float = 0.0              # mean SNR of the farthest possible user, dB
-    snr_db_high: float = 20.0            # mean SNR of the closest possible user, dB
-    fading_correlation: float = 0.9      # AR(1) coefficient of the fading from one TTI to the next
-    arrival_rate_mbps: float = 1.5       # mean offered load per user, Mbit/s
-    packet_size_bits: int = 12_000       # one IP packet of 1500 bytes
-    buffer_size_bits: int = 60_000       # per-user buffer; arriving packets that do not fit are dropped
-    drop_penalty: float = 1.0            # cost of one dropped bit, in units of one delivered bit
-    throughput_ema: float = 0.05         # smoothing factor of the per-user average throughput
+    n_ues: int = _key(4, "users", "users attached to the base station", POSITIVE_INT)
+    n_rbgs: int = _key(6, "RBGs", "resource-block groups scheduled every TTI", POSITIVE_INT)
+    rbg_bandwidth_khz: float = _key(360.0, "kHz", "bandwidth of one RBG (2 PRBs of 180 kHz)", POSITIVE)
+    snr_db_low: float = _key(0.0, "dB", "mean SNR of the farthest possible user", DECIBELS)
+    snr_db_high: float = _key(20.0, "dB", "mean SNR of the closest possible user", DECIBELS)
+    fading_correlation: float = _key(0.9, "-", "AR(1) coefficient of the fading from one TTI to the next",
+                                     CORRELATION)
+    arrival_rate_mbps: float = _key(1.5, "Mbit/s", "mean offered load per user", POSITIVE)
+    packet_size_bits: int = _key(12_000, "bits", "size of one packet (an IP packet of 1500 bytes)", POSITIVE_INT)
+    buffer_size_bits: int = _key(60_000, "bits", "buffer per user; arriving packets that do not fit are dropped",
+                                 POSITIVE_INT)
+    drop_penalty: float = _key(1.0, "-", "cost of one dropped bit, in units of one delivered bit", NON_NEGATIVE)
+    throughput_ema: float = _key(0.05, "-", "smoothing factor of the recent-throughput feature", SMOOTHING)
 
     @property
     def mean_arrival_bits_per_tti(self) -> float:
@@ -40,41 +66,19 @@ def _require(ok: bool, key: str, value, allowed: str) -> None:
         raise ValueError(f"env config '{key}'={value!r} is invalid: {allowed}")
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def make_config(config: dict | None) -> SchedulerConfig:
     """Validate a user's ``env_config`` dict and fill in the defaults."""
     if config is None:
         config = {}
     if not isinstance(config, dict):
         raise TypeError(f"env config must be a dict or None, got {type(config).__name__}: {config!r}")
-    config = dict(config)
-    unknown = sorted(set(config) - set(KEYS))
+    unknown = sorted(set(config) - set(KEYS), key=str)
     if unknown:
         raise ValueError(f"unknown env config key(s) {unknown}; allowed keys: {list(KEYS)}")
-    for key in ("n_ues", "n_rbgs", "packet_size_bits", "buffer_size_bits"):
-        if key in config:
-            value = config[key]
-            _require(isinstance(value, int) and not isinstance(value, bool) and value > 0,
-                     key, value, "must be a positive integer")
-    for key in ("rbg_bandwidth_khz", "arrival_rate_mbps"):
-        if key in config:
-            value = config[key]
-            _require(_is_number(value) and value > 0, key, value, "must be a finite number > 0")
-    for key in ("snr_db_low", "snr_db_high"):
-        if key in config:
-            _require(_is_number(config[key]), key, config[key], "must be a finite number (dB)")
-    if "fading_correlation" in config:
-        value = config["fading_correlation"]
-        _require(_is_number(value) and 0 <= value < 1, "fading_correlation", value, "must lie in [0, 1)")
-    if "throughput_ema" in config:
-        value = config["throughput_ema"]
-        _require(_is_number(value) and 0 < value <= 1, "throughput_ema", value, "must lie in (0, 1]")
-    if "drop_penalty" in config:
-        value = config["drop_penalty"]
-        _require(_is_number(value) and value >= 0, "drop_penalty", value, "must be a finite number >= 0")
+    for key_field in fields(SchedulerConfig):
+        if key_field.name in config:
+            test, allowed = key_field.metadata["rule"]
+            _require(test(config[key_field.name]), key_field.name, config[key_field.name], allowed)
     cfg = SchedulerConfig(**config)
     _require(cfg.snr_db_low <= cfg.snr_db_high, "snr_db_low", cfg.snr_db_low,
              f"must not exceed snr_db_high={cfg.snr_db_high}")

@@ -1,75 +1,7 @@
 """``RadioSchedulingEnv``: a base station shares resource-block groups among its users.
 
-## Description
-
-Every transmission time interval (TTI, 1 ms) a base station decides which of its ``n_ues``
-users gets each of its ``n_rbgs`` resource-block groups (RBGs). A user can only use an RBG
-as well as its channel on that RBG allows (bits = spectral efficiency x bandwidth x 1 ms), and
-only if it has data waiting. Data arrives as Poisson packet traffic into finite buffers; a
-packet that does not fit is dropped. A good scheduler keeps every buffer from overflowing while
-spending RBGs where the channel is good: the classic throughput-versus-fairness trade-off.
-
-## Action Space
-
-``MultiDiscrete([n_ues] * n_rbgs)``: entry ``k`` is the user that gets RBG ``k`` this TTI.
-Every RBG goes to someone; an RBG given to a user with less data than it can carry wastes
-the rest.
-
-## Observation Space
-
-``Box(0, high, (n_ues * n_rbgs + 2 * n_ues,), float32)``, what a real scheduler knows
-(``split_observation`` cuts it into its three parts):
-
-| slice | name | meaning | range |
-|---|---|---|---|
-| ``[0, U*R)`` | channel quality | CQI / 15 of user ``u`` on RBG ``r``, row ``u`` | [0, 1] |
-| ``[U*R, U*R+U)`` | buffer | buffered bits / ``buffer_size_bits`` | [0, 1] |
-| ``[U*R+U, U*R+2U)`` | recent throughput | EMA of delivered bits per TTI / mean offered bits per TTI | [0, peak/offered] |
-
-## Rewards
-
-``(delivered bits - drop_penalty * dropped bits) / mean offered bits per TTI`` of the cell.
-Delivering data is the job; dropping a packet is worse than delaying it, because the
-sender must notice the loss and send it again, so drops cost ``drop_penalty`` per bit
-(1 by default). Dividing by the mean offered load makes a step's reward about 1 when the
-cell keeps up with its traffic, whatever the config: PPO then needs no reward rescaling.
-
-## Starting State
-
-Each user's mean SNR is drawn uniformly in [``snr_db_low``, ``snr_db_high``] dB (users at
-different distances), fading starts from its stationary distribution, and each buffer
-holds between zero and half a buffer of whole packets.
-
-## Episode End
-
-No state is terminal: a cell never finishes, so ``terminated`` is always False. Episodes
-are cut by time instead: ``truncated`` comes from the ``TimeLimit`` wrapper that
-``gymnasium.make("commenv/RadioScheduling-v0")`` adds (200 TTIs by default), and that
-``commenv.make_env`` adds for RLlib.
-
-## Arguments
-
-``config`` (dict, optional) with any of these keys (see ``commenv.config.SchedulerConfig``):
-
-| key | unit | default | meaning |
-|---|---|---|---|
-| n_ues | users | 4 | users in the cell |
-| n_rbgs | RBGs | 6 | resource-block groups per TTI |
-| rbg_bandwidth_khz | kHz | 360 | bandwidth of one RBG |
-| snr_db_low, snr_db_high | dB | 0, 20 | range of the users' mean SNR |
-| fading_correlation | - | 0.9 | AR(1) coefficient of the fading per TTI |
-| arrival_rate_mbps | Mbit/s | 1.5 | mean offered load per user |
-| packet_size_bits | bits | 12000 | size of one packet |
-| buffer_size_bits | bits | 60000 | buffer per user (tail drop beyond it) |
-| drop_penalty | - | 1.0 | cost of a dropped bit relative to a delivered one |
-| throughput_ema | - | 0.05 | smoothing of the recent-throughput feature |
-
-``render_mode``: ``None`` or ``"rgb_array"`` (the allocation of the last TTIs and the buffers).
-
-## Info
-
-``delivered_bits``, ``dropped_bits``, ``arrived_bits``, ``buffer_bits`` (per user, this TTI) and
-``wasted_bits`` (capacity given to users that had less data than it could carry).
+The class docstring (``help(commenv.RadioSchedulingEnv)``) describes the task in Gymnasium's
+shape: spaces, reward, start, episode end, arguments and version history.
 """
 from __future__ import annotations
 
@@ -78,11 +10,109 @@ import numpy as np
 
 from commenv.channel import CQI_EFFICIENCY, FadingChannel
 from commenv.config import TTI_S, make_config
+from commenv.render import render_frame
 from commenv.traffic import PacketQueues
 
 
 class RadioSchedulingEnv(gym.Env):
-    """A downlink scheduler as a gymnasium environment; the module docstring has the details."""
+    """A downlink scheduler: every TTI, give each resource-block group to one user.
+
+    ## Description
+
+    Every transmission time interval (TTI, 1 ms) a base station decides which of its ``n_ues``
+    users gets each of its ``n_rbgs`` resource-block groups (RBGs). A user can use an RBG only as
+    well as its channel on that RBG allows (bits = spectral efficiency x bandwidth x 1 ms), and
+    only if it has data waiting. Data arrives as Poisson packet traffic into finite buffers; a
+    packet that does not fit is dropped. A good scheduler keeps every buffer from overflowing
+    while spending RBGs where the channel is good: the classic throughput-versus-fairness
+    trade-off. The channel (``commenv.channel``) and the traffic (``commenv.traffic``) never
+    depend on the actions, so two schedulers reset with the same seed face the same episode.
+
+    ## Action Space
+
+    ``MultiDiscrete([n_ues] * n_rbgs)``: entry ``k`` is the user that gets RBG ``k`` this TTI.
+    Every RBG goes to someone; an RBG given to a user with less data than it can carry wastes
+    the rest.
+
+    ## Observation Space
+
+    ``Box(0, high, (n_ues * n_rbgs + 2 * n_ues,), float32)``, what a real scheduler knows
+    (``split_observation`` cuts it into its three parts):
+
+    | slice | name | meaning | range |
+    |---|---|---|---|
+    | ``[0, U*R)`` | channel quality | CQI / 15 of user ``u`` on RBG ``r``, row ``u`` | [0, 1] |
+    | ``[U*R, U*R+U)`` | buffer | buffered bits / ``buffer_size_bits`` | [0, 1] |
+    | ``[U*R+U, U*R+2U)`` | recent throughput | EMA of delivered bits per TTI / mean offered bits per TTI | [0, peak/offered] |
+
+    ## Rewards
+
+    ``(delivered bits - drop_penalty * dropped bits) / mean offered bits per TTI`` of the cell.
+    Delivering data is the job; dropping a packet is worse than delaying it, because the sender
+    must notice the loss and send it again, so drops cost ``drop_penalty`` per bit (1 by
+    default). Dividing by the mean offered load makes a step's reward about 1 when the cell keeps
+    up with its traffic, whatever the config: PPO then needs no reward rescaling.
+
+    ## Starting State
+
+    Each user's mean SNR is drawn uniformly in [``snr_db_low``, ``snr_db_high``] dB (users at
+    different distances), fading starts from its stationary distribution, and each buffer holds
+    between zero and half a buffer of whole packets. ``reset(seed=s)`` spawns two independent
+    random streams from ``np_random``, one for the channel and one for the traffic, so the same
+    seed gives the same arrivals whatever the cell's ``n_rbgs`` or fading.
+
+    ## Episode End
+
+    No state is terminal: a cell never finishes, so ``terminated`` is always False. Episodes are
+    cut by time instead: ``truncated`` comes from the ``TimeLimit`` wrapper that
+    ``gymnasium.make("commenv/RadioScheduling-v1")`` adds (200 TTIs by default), and that
+    ``commenv.make_env`` adds for RLlib.
+
+    ## Arguments
+
+    ``config`` (dict, optional) with any of these keys (defined once, in
+    ``commenv.config.SchedulerConfig``; a bad key or value raises ``ValueError`` naming it):
+
+    | key | unit | default | meaning |
+    |---|---|---|---|
+    | n_ues | users | 4 | users attached to the base station |
+    | n_rbgs | RBGs | 6 | resource-block groups scheduled every TTI |
+    | rbg_bandwidth_khz | kHz | 360.0 | bandwidth of one RBG (2 PRBs of 180 kHz) |
+    | snr_db_low | dB | 0.0 | mean SNR of the farthest possible user |
+    | snr_db_high | dB | 20.0 | mean SNR of the closest possible user |
+    | fading_correlation | - | 0.9 | AR(1) coefficient of the fading from one TTI to the next |
+    | arrival_rate_mbps | Mbit/s | 1.5 | mean offered load per user |
+    | packet_size_bits | bits | 12000 | size of one packet (an IP packet of 1500 bytes) |
+    | buffer_size_bits | bits | 60000 | buffer per user; arriving packets that do not fit are dropped |
+    | drop_penalty | - | 1.0 | cost of one dropped bit, in units of one delivered bit |
+    | throughput_ema | - | 0.05 | smoothing factor of the recent-throughput feature |
+
+    ``render_mode``: ``None`` or ``"rgb_array"`` (the allocation of the last TTIs and the
+    buffers; needs matplotlib, ``pip install 'commenv[render]'``).
+
+    ## Info
+
+    ``delivered_bits``, ``dropped_bits``, ``arrived_bits``, ``buffer_bits`` (per user, this TTI)
+    and ``wasted_bits`` (capacity given to users that had less data than it could carry).
+
+    ## Example
+
+    >>> import gymnasium as gym, numpy as np, commenv
+    >>> env = gym.make("commenv/RadioScheduling-v1", config={"n_ues": 3, "n_rbgs": 4})
+    >>> obs, info = env.reset(seed=42)
+    >>> obs.shape, env.action_space
+    ((18,), MultiDiscrete([3 3 3 3]))
+    >>> obs, reward, terminated, truncated, info = env.step(np.array([0, 1, 2, 0]))
+    >>> round(reward, 3), info["delivered_bits"].tolist(), terminated, truncated
+    (0.409, [0.0, 1841.472, 0.0], False, False)
+
+    ## Version History
+
+    - v1: channel and traffic draw from two independent streams spawned from ``np_random``
+      (before, one shared stream: the arrivals of a seed changed with ``n_rbgs``). The same seed
+      gives other episodes than in v0.
+    - v0: initial release.
+    """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     HISTORY = 40  # TTIs of allocations kept for rendering
@@ -133,8 +163,10 @@ class RadioSchedulingEnv(gym.Env):
     # --- gymnasium API ---
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        self.channel.reset(self.np_random)
-        self.queues.reset(self.np_random)
+        # Two streams, so that what the channel draws (which grows with n_rbgs) never shifts the traffic.
+        channel_rng, traffic_rng = self.np_random.spawn(2)
+        self.channel.reset(channel_rng)
+        self.queues.reset(traffic_rng)
         self.avg_throughput = np.zeros(self.n_ues)
         self.t = 0
         self._history = np.full((self.HISTORY, self.n_rbgs), -1)
@@ -186,6 +218,4 @@ class RadioSchedulingEnv(gym.Env):
     def render(self):
         if self.render_mode != "rgb_array":
             return None
-        from commenv.plots import render_frame
-
         return render_frame(self)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from commenv.config import TTI_S
+from commenv.registration import make_env
 
 METRICS = ("mean_return", "throughput_mbps", "drop_rate", "mean_buffer_kbit", "mean_delay_ms", "jain_fairness")
 
@@ -53,8 +54,6 @@ def evaluate(policy, n_episodes: int = 10, seed: int = 0, env_config: dict | Non
     dropped, mean total buffer (kbit), mean delay (ms, Little's law: buffer / throughput) and
     Jain's fairness of the users' delivered throughput.
     """
-    from commenv.registration import make_env
-
     if not (isinstance(n_episodes, int) and n_episodes > 0):
         raise ValueError(f"n_episodes={n_episodes!r} must be a positive integer")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:

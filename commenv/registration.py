@@ -5,7 +5,7 @@ import gymnasium as gym
 
 from commenv.env import RadioSchedulingEnv
 
-ENV_ID = "commenv/RadioScheduling-v0"
+ENV_ID = "commenv/RadioScheduling-v1"
 EPISODE_LEN = 200  # TTIs per episode (0.2 s of radio time)
 
 

@@ -1,4 +1,4 @@
-"""commenv.cluster: a two-node Ray cluster on one machine, started, found by no one else, and stopped.
+"""rllib_course.cluster: a two-node Ray cluster on one machine, started, found by no one else, and stopped.
 
 The last test starts a real cluster (about 20 s); the others replace Ray's pieces with stand-ins.
 """
@@ -10,8 +10,8 @@ import ray.cluster_utils  # noqa: E402
 
 import commenv.rllib  # noqa: E402
 
-from commenv import cluster as local_cluster  # noqa: E402
-from commenv.cluster import env_runner_nodes, start_local_cluster, stop_local_cluster  # noqa: E402
+from rllib_course import cluster as local_cluster  # noqa: E402
+from rllib_course.cluster import env_runner_nodes, start_local_cluster, stop_local_cluster  # noqa: E402
 
 
 @pytest.mark.parametrize("num_nodes, cpus_per_node", [(0, 1), (2, 0), (2, "1"), (1.5, 1)])
@@ -73,7 +73,7 @@ def test_nodes_are_small_and_the_head_is_lean(fake_ray):
     assert head["num_cpus"] == 1 and head["no_monitor"] and not head["include_log_monitor"]
     assert not head["include_dashboard"]
     assert len(workers) == 2 and all(node["num_cpus"] == 1 for node in workers)
-    assert all(node["object_store_memory"] == local_cluster.NODE_OBJECT_STORE_BYTES for node in cluster.nodes)
+    assert all(node["object_store_memory"] == local_cluster.OBJECT_STORE_BYTES for node in cluster.nodes)
     assert fake_ray["forgotten"] == [_Node.gcs_address]
     assert fake_ray["init"][0]["address"] == _Node.gcs_address and not fake_ray["init"][0]["log_to_driver"]
 

@@ -127,3 +127,125 @@ def test_browser_check(states, problem):
 def test_browser_check_allows_marked_errors():
     states = [("[1]:", [("application/vnd.jupyter.stderr", "Traceback (most recent call last):\nValueError")])]
     browser_smoke.check(states, ["# NBVAL_RAISES_EXCEPTION\nraise ValueError"])
+
+
+# Slides are presented live with RISE (jupyterlab-rise), which reads each cell's slide type from the notebook.
+
+LESSON = ROOT / "lesson_1" / "1-rl_and_the_gymnasium_api.ipynb"
+
+
+def test_stale_cells_name_the_cells_without_their_slide_type():
+    nb = copy.deepcopy(NOTEBOOK)
+    assert slide_metadata.stale_cells(nb) == list(range(len(nb["cells"])))
+    slide_metadata.add_slide_metadata(nb)
+    assert slide_metadata.stale_cells(nb) == []
+    nb["cells"][3]["source"] = "Prose, no longer a heading"
+    assert slide_metadata.stale_cells(nb) == []  # ### and prose are both subslides
+    nb["cells"][3]["source"] = "## Now a section"  # a new section: its stored type goes stale
+    assert slide_metadata.stale_cells(nb) == [3]
+
+
+def test_slide_metadata_keeps_other_slideshow_keys_and_skips_up_to_date_files(tmp_path, capsys):
+    nb = copy.deepcopy(NOTEBOOK)
+    nb["cells"][1]["metadata"]["slideshow"] = {"slide_type": "fragment", "note": "kept"}
+    path = tmp_path / "lesson.ipynb"
+    path.write_text(slide_metadata.dumps(nb), encoding="utf-8")
+    assert slide_metadata.main(["--check", str(path)]) == 1
+    assert "7 cells lack their slide type" in capsys.readouterr().out
+    assert slide_metadata.main(["--in-place", str(path)]) == 0
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written["cells"][1]["metadata"]["slideshow"] == {"slide_type": "slide", "note": "kept"}
+    path.touch()
+    before = path.stat().st_mtime_ns
+    assert slide_metadata.main(["--in-place", str(path)]) == 0
+    assert "unchanged" in capsys.readouterr().out
+    assert path.stat().st_mtime_ns == before  # not rewritten: no spurious change for git or a running JupyterLab
+    assert slide_metadata.main(["--check", str(path)]) == 0
+
+
+def test_slide_metadata_on_a_lesson_adds_only_slide_types(tmp_path):
+    text = LESSON.read_text(encoding="utf-8")
+    # written back unchanged, a lesson keeps its bytes: --in-place's diff holds nothing but the slide types
+    assert slide_metadata.dumps(json.loads(text)) == text
+    copy_path = tmp_path / LESSON.name
+    copy_path.write_text(text, encoding="utf-8")
+    slide_metadata.main(["--in-place", str(copy_path)])
+    written = json.loads(copy_path.read_text(encoding="utf-8"))
+    assert slide_metadata.stale_cells(written) == []
+    for cell in written["cells"]:
+        slideshow = cell["metadata"].pop("slideshow")
+        assert slideshow["slide_type"] in {"slide", "subslide", "-", "skip"}
+    original = json.loads(text)
+    for cell in original["cells"]:
+        cell["metadata"].pop("slideshow", None)
+    assert written == original
+
+
+def test_rise_is_pinned_and_serves_its_page_from_the_local_server():
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert "jupyterlab-rise" in pins and "jupyterlab-mathjax3" in pins  # its dependency, so the set stays exact
+    import jupyterlab_rise
+
+    page = (Path(jupyterlab_rise.__file__).parent / "templates" / "index.html").read_text()
+    import re
+
+    sources = re.findall(r"""(?:src|href)=["']([^"']+)""", page)
+    assert sources and all(not s.startswith(("http:", "https:", "//")) for s in sources), sources
+
+
+def test_rise_defaults_use_a_theme_whose_fonts_come_with_rise():
+    import json5
+
+    settings = json5.loads((ROOT / "tools" / "rise_defaults.json5").read_text())["jupyterlab-rise:plugin"]
+    # reveal.js themes that import no Google font (simple, the default, imports two; so do most others)
+    assert settings["theme"] in {"white", "black", "serif"}
+
+
+def test_browser_reads_title_math_and_links_from_the_notebook():
+    nb = {"cells": [{"cell_type": "code", "source": "# not a title", "metadata": {}},
+                    {"cell_type": "markdown", "source": ["# The title \n", "[![b](https://x.org/b.svg)](https://x.org/nb)"],
+                     "metadata": {}},
+                    {"cell_type": "markdown", "source": "where $a_t$ is the action", "metadata": {}}]}
+    assert browser_smoke.notebook_title(nb) == "The title"
+    assert browser_smoke.has_math(nb)
+    assert browser_smoke.linked_urls(nb) == {"https://x.org/b.svg", "https://x.org/nb"}
+    assert not browser_smoke.has_math({"cells": [{"cell_type": "markdown", "source": "costs $5", "metadata": {}}]})
+
+
+def test_offline_lets_only_the_local_server_through():
+    offline = browser_smoke.Offline("http://127.0.0.1:8888/")
+    assert offline.local("http://127.0.0.1:8888/rise/lesson_1/a.ipynb") and offline.local("data:image/png;base64,x")
+    assert not offline.local("http://127.0.0.1:88889/x") and not offline.local("https://cdnjs.cloudflare.com/x.js")
+    proxy = browser_smoke.Offline.proxy()
+    assert proxy["bypass"] == "127.0.0.1" and proxy["server"].startswith("http://127.0.0.1:")
+
+
+SHOWN = {"slides": 43, "first": "Reinforcement learning and the Gymnasium API¶ Meet the loop", "math": 1, "moved": True}
+BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+@pytest.mark.parametrize("change,asked,problem", [
+    ({}, [], None),
+    ({"slides": 0}, [], "showed no slide"),
+    ({"first": "Learning objectives"}, [], "does not show the notebook's title"),
+    ({"math": 0}, [], "typeset none"),
+    ({"moved": False}, [], "did not move"),
+    ({}, [("script", "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js")], "must come from the local"),
+    ({}, [("stylesheet", "https://fonts.googleapis.com/css?family=Lato")], "must come from the local"),
+])
+def test_check_slideshow(change, asked, problem):
+    shown = dict(SHOWN, **change)
+    args = (shown, "Reinforcement learning and the GYMNASIUM API", True, asked, {u for _, u in asked}, {BADGE})
+    if problem is None:
+        assert browser_smoke.check_slideshow(*args) == []
+    else:
+        with pytest.raises(browser_smoke.SmokeFailure, match=problem):
+            browser_smoke.check_slideshow(*args)
+
+
+def test_check_slideshow_notes_the_notebooks_own_links_and_catches_a_browser_online():
+    notes = browser_smoke.check_slideshow(SHOWN, "Reinforcement learning", True, [("image", BADGE)], {BADGE}, {BADGE})
+    assert len(notes) == 1 and BADGE in notes[0]
+    with pytest.raises(browser_smoke.SmokeFailure, match="was not offline"):
+        browser_smoke.check_slideshow(SHOWN, "Reinforcement learning", True, [("image", BADGE)], set(), {BADGE})

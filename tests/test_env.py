@@ -1,4 +1,6 @@
 """The environment: gymnasium's checker, determinism, common random numbers and bad input."""
+import importlib.util
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -19,8 +21,10 @@ def rollout(env, seed, n_steps=50, action_seed=0):
 
 
 def test_gymnasium_checker_passes_on_the_registered_id():
-    check_env(gym.make(ENV_ID).unwrapped, skip_render_check=True)
-    check_env(RadioSchedulingEnv({"n_ues": 7, "n_rbgs": 3}), skip_render_check=True)
+    can_render = importlib.util.find_spec("matplotlib") is not None  # rendering is an optional extra
+    render_mode = "rgb_array" if can_render else None
+    for config in (None, {"n_ues": 7, "n_rbgs": 3}):
+        check_env(gym.make(ENV_ID, config=config, render_mode=render_mode).unwrapped, skip_render_check=not can_render)
 
 
 def test_registered_id_truncates_after_the_episode_length():
@@ -61,6 +65,25 @@ def test_randomness_does_not_depend_on_actions():
         runs.append((np.array(cqi), np.array(arrived)))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def arrivals(config, seed, n_steps=300):
+    env = RadioSchedulingEnv(config)
+    env.reset(seed=seed)
+    return np.array([env.step(np.zeros(env.n_rbgs, dtype=int))[4]["arrived_bits"] for _ in range(n_steps)])
+
+
+def test_the_same_seed_gives_the_same_arrivals_whatever_the_channel():
+    """Channel and traffic have streams of their own: more RBGs, or other fading, draw more channel numbers only."""
+    reference = arrivals(None, seed=5)
+    for config in ({"n_rbgs": 13}, {"n_rbgs": 1}, {"fading_correlation": 0.0, "snr_db_high": 30.0}):
+        np.testing.assert_array_equal(arrivals(config, seed=5), reference)
+    assert not np.array_equal(arrivals(None, seed=6), reference)
+    start_a, start_b = RadioSchedulingEnv(), RadioSchedulingEnv({"n_rbgs": 13})
+    start_a.reset(seed=5)
+    start_b.reset(seed=5)
+    np.testing.assert_array_equal(start_a.buffer_bits, start_b.buffer_bits)
+    np.testing.assert_array_equal(start_a.channel.mean_snr_db, start_b.channel.mean_snr_db)
 
 
 def test_bits_are_conserved_and_buffers_stay_within_bounds():
@@ -110,6 +133,7 @@ def test_observation_splits_into_its_three_parts():
 
 
 def test_render_draws_an_rgb_frame():
+    pytest.importorskip("matplotlib")
     env = RadioSchedulingEnv(render_mode="rgb_array")
     env.reset(seed=0)
     for _ in range(5):
@@ -171,10 +195,14 @@ def test_bad_action_is_refused_with_a_clear_error(action, error, match):
         env.step(action)
 
 
-def test_lists_of_ints_are_valid_actions():
-    env = RadioSchedulingEnv()
-    env.reset(seed=0)
-    env.step([0, 1, 2, 3, 0, 1])
+def test_lists_of_ints_act_like_the_same_array():
+    from_list, from_array = RadioSchedulingEnv(), RadioSchedulingEnv()
+    from_list.reset(seed=0)
+    from_array.reset(seed=0)
+    obs_list, reward_list, *_ = from_list.step([0, 1, 2, 3, 0, 1])
+    obs_array, reward_array, *_ = from_array.step(np.array([0, 1, 2, 3, 0, 1]))
+    np.testing.assert_array_equal(obs_list, obs_array)
+    assert reward_list == reward_array
 
 
 def test_step_before_reset_is_an_error():
@@ -182,6 +210,8 @@ def test_step_before_reset_is_an_error():
         RadioSchedulingEnv().step(np.zeros(6, dtype=int))
 
 
-def test_import_registers_the_gymnasium_id():
-    assert commenv.ENV_ID in gym.registry
-    commenv.register_gymnasium_id()  # idempotent
+def test_import_registers_the_gymnasium_id_once():
+    spec = gym.registry[commenv.ENV_ID]
+    assert spec.entry_point == "commenv.env:RadioSchedulingEnv" and spec.max_episode_steps == EPISODE_LEN
+    commenv.register_gymnasium_id()  # a second call keeps the first registration (no "overriding" warning)
+    assert gym.registry[commenv.ENV_ID] is spec

@@ -1,13 +1,13 @@
 """The episode recorder and the system-model figure of Lesson 1."""
-import matplotlib
+import numpy as np
+import pytest
 
+matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 import commenv  # noqa: E402
-from commenv.episode_trace import plot_system, record_episode  # noqa: E402
+from rllib_course.episode_trace import plot_system, record_episode  # noqa: E402
 
 
 def test_a_whole_episode_is_recorded_with_consistent_shapes():

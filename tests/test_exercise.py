@@ -1,6 +1,6 @@
 import pytest
 
-from commenv.exercise import ExerciseFailed, check
+from rllib_course.exercise import ExerciseFailed, check
 
 
 def _missing():

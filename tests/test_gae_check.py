@@ -6,7 +6,7 @@ pytest.importorskip("ray")
 
 from ray.rllib.utils.postprocessing.value_predictions import compute_value_targets  # noqa: E402
 
-from commenv.gae_check import check_gae, episode_pieces, standardize  # noqa: E402
+from rllib_course.gae_check import check_gae, episode_pieces, standardize  # noqa: E402
 
 GAMMA, LAMBDA = 0.95, 0.9
 

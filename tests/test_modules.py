@@ -2,14 +2,14 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 
+torch = pytest.importorskip("torch")
 pytest.importorskip("ray")
 from ray.rllib.core.columns import Columns  # noqa: E402
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec  # noqa: E402
 
 import commenv  # noqa: E402
-from commenv.modules import PAIR_FEATURES, PairScorerModule  # noqa: E402
+from commenv.rllib.modules import PAIR_FEATURES, PairScorerModule  # noqa: E402
 
 
 def build(n_ues=4, n_rbgs=6, **model_config):

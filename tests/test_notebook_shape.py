@@ -70,7 +70,7 @@ GOOD = {
         _cell("markdown", "## Learning objectives\n\n- one"),
         _cell("code", '# Setup\nimport sys\nif "google.colab" in sys.modules:\n    %pip install --quiet commenv',
               1),
-        _cell("code", "from commenv.training import start_ray\nimport ray\nstart_ray()", 2,
+        _cell("code", "from rllib_course.ray_start import start_ray\nimport ray\nstart_ray()", 2,
               [_stream("2\n")]),
         _cell("code", "# NBVAL_IGNORE_OUTPUT\nprint(algo.train())", 3, [_stream("{...}\n")]),
         _cell("code", "# NBVAL_RAISES_EXCEPTION\nconfig.training(sgd_minibatch_size=128)  # old-api: shown on purpose",

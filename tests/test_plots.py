@@ -1,11 +1,12 @@
-import matplotlib
+import pytest
 
+matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
 import commenv  # noqa: E402
-from commenv.plots import format_table, plot_allocation, plot_buffers, plot_comparison  # noqa: E402
+from rllib_course.figures import format_table, plot_allocation, plot_buffers, plot_comparison  # noqa: E402
 
 
 def test_comparison_table_and_figure_cover_every_policy():

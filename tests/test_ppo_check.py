@@ -6,19 +6,22 @@ import pytest
 pytest.importorskip("ray")
 
 from ray.rllib.algorithms.ppo import PPOConfig  # noqa: E402
+from ray.rllib.core import ALL_MODULES, DEFAULT_MODULE_ID  # noqa: E402
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig  # noqa: E402
+from ray.rllib.utils.metrics import (LEARNER_CONNECTOR_SUM_EPISODES_LENGTH_OUT, LEARNER_RESULTS,  # noqa: E402
+                                     MODULE_TRAIN_BATCH_SIZE_MEAN, NUM_MODULE_STEPS_TRAINED)
 
-from commenv.ppo_check import check_gradient_steps, check_translated_config, gradient_steps_done  # noqa: E402
-from commenv.training import course_ppo_config  # noqa: E402
+from rllib_course.ppo_check import check_gradient_steps, check_translated_config, gradient_steps_done  # noqa: E402
+from rllib_course.training import course_ppo_config  # noqa: E402
 
 # What one iteration of the course config reports: 2000 sampled steps became 2016 rows (8 envs x 2
 # episode pieces, one bootstrap row each); 10 epochs of 250-row minibatches -> ceil(20160 / 250) = 81.
-RESULT = {"learners": {"default_policy": {"num_module_steps_trained": 81 * 250, "module_train_batch_size_mean": 250.0},
-                       "__all_modules__": {"learner_connector_sum_episodes_length_out": 2016.0}}}
+RESULT = {LEARNER_RESULTS: {DEFAULT_MODULE_ID: {NUM_MODULE_STEPS_TRAINED: 81 * 250, MODULE_TRAIN_BATCH_SIZE_MEAN: 250.0},
+                            ALL_MODULES: {LEARNER_CONNECTOR_SUM_EPISODES_LENGTH_OUT: 2016.0}}}
 
 
 def solution(config, result):
-    rows = result["learners"]["__all_modules__"]["learner_connector_sum_episodes_length_out"]
+    rows = result[LEARNER_RESULTS][ALL_MODULES][LEARNER_CONNECTOR_SUM_EPISODES_LENGTH_OUT]
     return math.ceil(config.num_epochs * rows / config.minibatch_size)
 
 

@@ -1,4 +1,4 @@
-"""commenv.scaling: resource requests read from RLlib, memory of a process tree, and one real measurement.
+"""rllib_course.scaling: resource requests read from RLlib, memory of a process tree, and one real measurement.
 
 Only the last test starts Ray (about 10 s); the others use configs alone or stand-ins.
 """
@@ -6,17 +6,18 @@ import subprocess
 import sys
 import time
 
-import matplotlib
-import psutil
 import pytest
 
-matplotlib.use("Agg")
+matplotlib = pytest.importorskip("matplotlib")
+psutil = pytest.importorskip("psutil")
 ray = pytest.importorskip("ray")
+matplotlib.use("Agg")
 
 import commenv.rllib  # noqa: E402
-from commenv.scaling import (actor_cpus, format_rows, measure_throughput, plot_throughput,  # noqa: E402
-                             process_tree_memory_mb, resource_request, sampling_cpu_s)
-from commenv.training import course_ppo_config, start_ray  # noqa: E402
+from rllib_course.scaling import (actor_cpus, format_rows, measure_throughput, plot_throughput,  # noqa: E402
+                                  process_tree_memory_mb, resource_request, sampling_cpu_s)
+from rllib_course.ray_start import start_ray  # noqa: E402
+from rllib_course.training import course_ppo_config  # noqa: E402
 
 SMALL_ENV = {"n_ues": 3, "n_rbgs": 4, "episode_len": 50}
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import commenv
-from commenv.scheduler_check import check_action, check_buffer_aware, check_scheduler
+from rllib_course.scheduler_check import AWARENESS_LOADS, check_action, check_buffer_aware, check_scheduler
 
 
 def weighted(obs, env):
@@ -76,7 +76,21 @@ def test_a_valid_buffer_aware_but_poor_scheduler_does_not_beat_round_robin():
 
 
 def test_stateful_policies_are_reset_before_each_check_episode():
-    policy = commenv.RoundRobin()
-    policy.turn = 3
-    check_buffer_aware(policy)  # RoundRobin is buffer-aware; reset() must not break it
-    assert 0 <= policy.turn < 4
+    class CountingRoundRobin(commenv.RoundRobin):
+        """Round robin that records when it is reset and which turn each TTI starts from."""
+
+        def __init__(self):
+            self.resets, self.turns = 0, []
+
+        def reset(self):
+            super().reset()
+            self.resets += 1
+
+        def __call__(self, obs, env):
+            self.turns.append(self.turn)
+            return super().__call__(obs, env)
+
+    policy = CountingRoundRobin()
+    check_buffer_aware(policy, n_steps=5)
+    assert policy.resets == len(AWARENESS_LOADS), "one reset before every check episode"
+    assert policy.turns == [0, 1, 2, 3, 0] * len(AWARENESS_LOADS), "each episode starts from turn 0"

@@ -4,7 +4,7 @@ import inspect
 import pytest
 
 from commenv import metrics
-from commenv.source import show_source, source_excerpt
+from rllib_course.source import show_source, source_excerpt
 
 
 def test_whole_function_has_header_and_real_line_numbers():

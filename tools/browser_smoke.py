@@ -14,7 +14,15 @@
 4. fail when a cell shows an error or a Traceback (cells marked ``NBVAL_RAISES_EXCEPTION`` may), when a
    code cell did not run, or when the execution counts are not 1, 2, 3, ...;
 5. save a screenshot (default ``build/browser/<notebook>.png``; ``build/`` is ignored by git) and one
-   of the first figure (``<notebook>-figure.png``), and shut JupyterLab down.
+   of the first figure (``<notebook>-figure.png``);
+6. present the notebook with RISE, as an instructor does: JupyterLab's command ``RISE:slideshow`` ("Open as
+   Reveal Slideshow") opens it as reveal.js slides in a new tab; fail unless the first slide shows the
+   notebook's title, the math is typeset and the right arrow key moves on; screenshot ``<notebook>-slide.png``;
+   shut JupyterLab down.
+
+The copy is given its slide types (``tools.slide_metadata``) when the notebook lacks them. The whole run is
+offline: the browser can only reach the local Jupyter server; every other request fails, and the test
+fails if one was asked for, except remote images that the notebook's own markdown links (its Colab badge).
 
 Exit status 0 on success; the last line says how long each step took.
 """
@@ -35,6 +43,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import slide_metadata
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NOTEBOOK = "lesson_1/1-rl_and_the_gymnasium_api.ipynb"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -45,6 +55,9 @@ SETTINGS = {  # JupyterLab user settings for a quiet, read-only run
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                           "checkForUpdates": False},
 }
+RISE_COMMAND = "RISE:slideshow"  # jupyterlab-rise: the current notebook as reveal.js slides in a new tab
+URL = re.compile(r"https?://[^\s()<>\"'\]\[]+")
+MATH = re.compile(r"\$\$|\$[^$\n]+\$|\\begin\{")
 ERROR_LINE = re.compile(r"Traceback \(most recent call last\)|^\s*\w*(Error|Exception)\b.*$", re.M)
 
 
@@ -80,13 +93,16 @@ class Lab:
         for name, value in SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(value))
+        # JUPYTERLAB_SETTINGS_DIR: RISE's own page reads user settings from there, not from --LabApp.user_settings_dir
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.work / "runtime"),
-                   JUPYTER_CONFIG_DIR=str(self.work / "config"), JUPYTERLAB_WORKSPACES_DIR=str(self.work / "ws"))
+                   JUPYTER_CONFIG_DIR=str(self.work / "config"), JUPYTERLAB_WORKSPACES_DIR=str(self.work / "ws"),
+                   JUPYTERLAB_SETTINGS_DIR=str(settings))
         jupyter = Path(sys.executable).parent / "jupyter"
         cmd = [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                f"--ServerApp.root_dir={self.root}", "--ServerApp.allow_root=True",
-               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.work / 'ws'}"]
+               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.work / 'ws'}",
+               "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: run JupyterLab commands by id
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=self.root)
         deadline = time.time() + self.start_timeout
@@ -157,12 +173,16 @@ def run(notebook: Path, chromium: str, timeout: float, screenshot: Path) -> dict
     try:
         root = work / "root"
         rel = prepare_root(notebook, root)
+        lacked_slide_types = add_slide_types(root / rel)
         with Lab(root, work, start_timeout=180) as lab:
             times["start JupyterLab"] = time.perf_counter() - t0
             with sync_playwright() as pw:
                 context = pw.chromium.launch_persistent_context(
                     str(work / "chromium-profile"), executable_path=chromium, headless=True,
-                    args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+                    args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000},
+                    proxy=Offline.proxy(), service_workers="block")
+                offline = Offline(lab.url)
+                offline.watch(context)
                 try:
                     page = context.pages[0] if context.pages else context.new_page()
                     page.set_default_timeout(120_000)
@@ -183,13 +203,149 @@ def run(notebook: Path, chromium: str, timeout: float, screenshot: Path) -> dict
                     if figure.count():  # a second picture: the first figure, drawn in this run
                         figure.scroll_into_view_if_needed()
                         page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-figure.png")))
+                    t = time.perf_counter()
+                    nb = json.loads(notebook.read_text(encoding="utf-8"))
+                    shown = present(context, page, screenshot.with_name(screenshot.stem + "-slide.png"))
+                    times["slideshow"] = time.perf_counter() - t
                 finally:
                     context.close()
         times["total"] = time.perf_counter() - t0
         check(states, code_sources(notebook))
-        return {"cells": len(states), "times": times}
+        notes = check_slideshow(shown, notebook_title(nb), has_math(nb), offline.asked, offline.failed,
+                                linked_urls(nb))
+        if lacked_slide_types:
+            notes.append(f"{notebook.name} has no slide types stored; the slideshow used tools.slide_metadata's "
+                         "(make slide-metadata stores them)")
+        return {"cells": len(states), "slides": shown["slides"], "notes": notes, "times": times}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def add_slide_types(path: Path) -> bool:
+    """Store the slide types in the temporary copy, so that RISE has slides to show; True if they were missing."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    if not slide_metadata.stale_cells(nb):
+        return False
+    path.write_text(slide_metadata.dumps(slide_metadata.add_slide_metadata(nb)), encoding="utf-8")
+    return True
+
+
+class Offline:
+    """A browser that reaches only the local Jupyter server, and a log of what else it asked for.
+
+    ``proxy()`` sends every request but those to 127.0.0.1 to a proxy that nobody answers, so they fail in
+    the browser's own network stack, as in a classroom without internet. (A
+    Playwright route handler could abort them too, but with the sync API it runs only inside a
+    Playwright call: while the test waits on the server, the page's requests stall and the kernel
+    never starts.) ``asked`` lists (resource type, URL) of each request to another origin, ``failed``
+    the URLs that failed.
+    """
+
+    def __init__(self, origin: str):
+        self.origin, self.asked, self.failed = origin.rstrip("/"), [], set()
+
+    @staticmethod
+    def proxy() -> dict:
+        return {"server": f"http://127.0.0.1:{free_port()}", "bypass": "127.0.0.1"}
+
+    def local(self, url: str) -> bool:
+        return url == self.origin or url.startswith((self.origin + "/", self.origin + "?", "data:", "blob:"))
+
+    def watch(self, context):
+        context.on("request", lambda r: None if self.local(r.url) else self.asked.append((r.resource_type, r.url)))
+        context.on("requestfailed", lambda r: self.failed.add(r.url))
+
+
+def notebook_title(nb: dict) -> str:
+    """The text of the notebook's first ``#`` heading: what its first slide must show."""
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if cell.get("cell_type") == "markdown":
+            heading = re.search(r"^#\s+(.+?)\s*$", source, re.M)
+            if heading:
+                return heading.group(1)
+    return ""
+
+
+def _markdown(nb: dict) -> str:
+    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                     for c in nb.get("cells", []) if c.get("cell_type") == "markdown")
+
+
+def has_math(nb: dict) -> bool:
+    return bool(MATH.search(_markdown(nb)))
+
+
+def linked_urls(nb: dict) -> set[str]:
+    """Remote URLs written in the notebook's markdown (badges, links): content, not the slideshow's machinery."""
+    return set(URL.findall(_markdown(nb)))
+
+
+def present(context, page, screenshot: Path) -> dict:
+    """Start RISE on the open notebook at its first cell; what the slideshow tab shows, and a screenshot of it."""
+    try:  # JupyterLab sets window.jupyterapp once it has started, some time after the page shows
+        page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    except Exception:
+        raise SmokeFailure("window.jupyterapp is missing: JupyterLab was not started with expose_app_in_browser")
+    commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
+    if RISE_COMMAND not in commands:
+        rise = [c for c in commands if c.startswith("RISE:")]
+        raise SmokeFailure(f"JupyterLab has no command {RISE_COMMAND} (RISE commands: {rise or 'none'}); "
+                           "is jupyterlab-rise from requirements.txt installed? (make install)")
+    page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
+    with context.expect_page(timeout=60_000) as opened:
+        page.evaluate(f"() => window.jupyterapp.commands.execute('{RISE_COMMAND}')")
+    slides = opened.value
+    slides.set_default_timeout(60_000)
+    try:
+        slides.wait_for_selector(".reveal .slides section.present", state="visible")
+        slides.wait_for_load_state("networkidle")
+        slides.evaluate("() => document.fonts.ready.then(() => true)")
+        try:  # MathJax typesets after the slides are built; wait a little for its first formula
+            slides.wait_for_selector(".reveal mjx-container", state="attached", timeout=15_000)
+        except Exception:
+            pass
+        shown = slides.evaluate("""() => ({
+            slides: document.querySelectorAll('.reveal .slides section').length,
+            first: (document.querySelector('.reveal .slides section.present') || {}).textContent || '',
+            math: document.querySelectorAll('.reveal mjx-container').length,
+            hash: location.hash})""")
+    finally:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        slides.screenshot(path=str(screenshot))
+    slides.keyboard.press("ArrowRight")
+    try:
+        slides.wait_for_function(f"() => location.hash !== {json.dumps(shown['hash'])}", timeout=10_000)
+        shown["moved"] = True
+    except Exception:
+        shown["moved"] = False
+    shown["screenshot"] = screenshot
+    return shown
+
+
+def check_slideshow(shown: dict, title: str, math: bool, asked, failed: set[str], linked: set[str]) -> list[str]:
+    """Raise SmokeFailure on what went wrong in the slideshow or offline; return notes on what may go offline."""
+    problems, notes = [], []
+    if not shown.get("slides"):
+        problems.append("RISE showed no slide (no .reveal .slides section)")
+    elif " ".join(title.split()).casefold() not in " ".join(shown.get("first", "").split()).casefold():
+        problems.append(f"the first slide does not show the notebook's title {title!r}: "
+                        f"{' '.join(shown.get('first', '').split())[:120]!r}")
+    if math and not shown.get("math"):
+        problems.append("the notebook has math but the slideshow typeset none (MathJax did not run)")
+    if shown.get("slides") and not shown.get("moved"):
+        problems.append("the right arrow key did not move the slideshow to the next slide")
+    for kind, url in sorted(set(asked)):
+        if url not in failed:
+            problems.append(f"{url} ({kind}) did not fail: the browser was not offline")
+        elif url in linked:
+            notes.append(f"offline, the notebook's own link {url} ({kind}) does not load")
+        else:
+            problems.append(f"the browser asked for {url} ({kind}); offline it must come from the local Jupyter server")
+    if problems:
+        raise SmokeFailure("\n".join(problems))
+    return notes
 
 
 def _wait(condition, timeout: float, message: str, interval: float = 0.5):
@@ -278,8 +434,12 @@ def main(argv=None) -> int:
         print(f"FAILED {args.notebook}:\n{failure}\nscreenshot: {screenshot}", file=sys.stderr)
         return 1
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result["times"].items())
-    print(f"ok {args.notebook}: {result['cells']} code cells ran without errors in JupyterLab + Chromium "
-          f"({times}); screenshot: {screenshot.relative_to(ROOT) if screenshot.is_relative_to(ROOT) else screenshot}")
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    shot = screenshot.relative_to(ROOT) if screenshot.is_relative_to(ROOT) else screenshot
+    print(f"ok {args.notebook}: {result['cells']} code cells ran without errors in JupyterLab + Chromium, "
+          f"RISE presented it as {result['slides']} slides, all offline ({times}); "
+          f"screenshots: {shot}, {shot.with_name(shot.stem + '-slide.png')}")
     return 0
 
 

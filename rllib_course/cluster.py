@@ -7,15 +7,14 @@ one free, exactly as on a real cluster. Starting it takes more care than ``start
 driver must not already be connected to another Ray instance, every node is kept small and
 quiet (no autoscaler monitor, no log monitor: a fixed cluster whose worker logs stay in their
 files), the cluster is not advertised to other programs on the machine, and a start that times
-out on a busy machine is retried, as ``start_ray`` does.
+out on a busy machine is retried, as ``start_ray`` does (``rllib_course.ray_start``).
 """
 from __future__ import annotations
 
 import logging
 import os
 
-STARTUP_ATTEMPTS = 3
-NODE_OBJECT_STORE_BYTES = 100 * 1024 * 1024  # each node's shared-memory object store; RLlib needs little
+from rllib_course.ray_start import OBJECT_STORE_BYTES, with_startup_retries
 
 
 def start_local_cluster(num_nodes: int = 2, cpus_per_node: int = 1):
@@ -31,27 +30,30 @@ def start_local_cluster(num_nodes: int = 2, cpus_per_node: int = 1):
         raise ValueError(f"num_nodes={num_nodes!r} and cpus_per_node={cpus_per_node!r} must be integers >= 1")
     if ray.is_initialized():
         raise RuntimeError("this process is already connected to Ray: call ray.shutdown() first")
-    node_args = {"num_cpus": cpus_per_node, "object_store_memory": NODE_OBJECT_STORE_BYTES}
-    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+    node_args = {"num_cpus": cpus_per_node, "object_store_memory": OBJECT_STORE_BYTES}
+    cluster = None
+
+    def start():
+        nonlocal cluster
         cluster = Cluster()
-        try:
-            # The first node added is the head. Cluster records the head's address in Ray's
-            # "current cluster" file, where any later ray.init() on this machine would find it and
-            # join this cluster instead of starting its own: our driver connects by address, so
-            # the record goes.
-            head = cluster.add_node(include_dashboard=False, no_monitor=True, include_log_monitor=False,
-                                    **node_args)
-            _forget_address(head.gcs_address)
-            for _ in range(num_nodes - 1):
-                cluster.add_node(**node_args)
-            cluster.wait_for_nodes()
-            ray.init(address=cluster.address, logging_level=logging.ERROR, log_to_driver=False)
-            return cluster
-        except Exception as error:  # a raylet that starts too slowly on a busy machine times out
-            ray.shutdown()
+        # The first node added is the head. Cluster records the head's address in Ray's
+        # "current cluster" file, where any later ray.init() on this machine would find it and
+        # join this cluster instead of starting its own: our driver connects by address, so
+        # the record goes.
+        head = cluster.add_node(include_dashboard=False, no_monitor=True, include_log_monitor=False, **node_args)
+        _forget_address(head.gcs_address)
+        for _ in range(num_nodes - 1):
+            cluster.add_node(**node_args)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, logging_level=logging.ERROR, log_to_driver=False)
+        return cluster
+
+    def cleanup():
+        ray.shutdown()
+        if cluster is not None:
             cluster.shutdown()
-            if "timed out during startup" not in str(error) or attempt == STARTUP_ATTEMPTS:
-                raise
+
+    return with_startup_retries(start, cleanup)
 
 
 def _forget_address(address: str) -> None:

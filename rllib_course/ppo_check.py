@@ -1,7 +1,7 @@
 """Checks for the PPO exercises of Lesson 1: counting gradient steps, and translating an older tutorial's config.
 
 Both compare the learner's answer with what RLlib itself reports or stores, and raise
-``AssertionError`` with one sentence about what is wrong, so that ``commenv.exercise.check``
+``AssertionError`` with one sentence about what is wrong, so that ``rllib_course.exercise.check``
 can turn it into feedback.
 """
 from __future__ import annotations
@@ -33,8 +33,19 @@ OLD_TUTORIAL_TRAIN_BATCH = 2048
 
 def gradient_steps_done(result: dict) -> int:
     """Gradient steps (minibatch updates) in the iteration that returned ``result``, from RLlib's counters."""
-    module = result["learners"]["default_policy"]
-    return round(module["num_module_steps_trained"] / module["module_train_batch_size_mean"])
+    from ray.rllib.core import DEFAULT_MODULE_ID
+    from ray.rllib.utils.metrics import LEARNER_RESULTS, MODULE_TRAIN_BATCH_SIZE_MEAN, NUM_MODULE_STEPS_TRAINED
+
+    module = result[LEARNER_RESULTS][DEFAULT_MODULE_ID]
+    return round(module[NUM_MODULE_STEPS_TRAINED] / module[MODULE_TRAIN_BATCH_SIZE_MEAN])
+
+
+def learner_rows(result: dict) -> float:
+    """Rows the Learner connector handed to the loss in that iteration (episode steps plus bootstrap rows)."""
+    from ray.rllib.core import ALL_MODULES
+    from ray.rllib.utils.metrics import LEARNER_CONNECTOR_SUM_EPISODES_LENGTH_OUT, LEARNER_RESULTS
+
+    return result[LEARNER_RESULTS][ALL_MODULES][LEARNER_CONNECTOR_SUM_EPISODES_LENGTH_OUT]
 
 
 def check_gradient_steps(gradient_steps, config, result: dict) -> None:
@@ -44,7 +55,7 @@ def check_gradient_steps(gradient_steps, config, result: dict) -> None:
     assert isinstance(answer, numbers.Real), f"your function returned {answer!r}; return a number of steps"
     done = gradient_steps_done(result)
     from_config = config.num_epochs * config.total_train_batch_size / config.minibatch_size
-    rows = result["learners"]["__all_modules__"]["learner_connector_sum_episodes_length_out"]
+    rows = learner_rows(result)
     if answer == done:
         return
     if math.isclose(answer, from_config):

@@ -1,26 +1,37 @@
-"""Figures of the scheduler: who got which RBG over time, buffers, and policies side by side."""
-from __future__ import annotations
+"""Pictures of the cell: who got which RBG over the last TTIs, and the buffers.
 
-import matplotlib
+``RadioSchedulingEnv.render()`` draws with these, and the lessons reuse them for their own
+figures. matplotlib is optional for the environment (``pip install commenv[render]``), so it is
+imported only when something is drawn; this module imports nothing else from ``commenv``.
+"""
+from __future__ import annotations
 
 import numpy as np
 
 
-def _pyplot():
-    import matplotlib.pyplot as plt
-
-    return plt
+def _matplotlib():
+    try:
+        import matplotlib
+        import matplotlib.patches  # noqa: F401  (legend handles)
+    except ImportError as error:  # pragma: no cover - depends on the installation
+        raise ImportError("drawing needs matplotlib: pip install 'commenv[render]'") from error
+    return matplotlib
 
 
 def user_colors(n_ues: int):
+    """One colour per user, the same in every figure of the course."""
+    matplotlib = _matplotlib()
     return matplotlib.colormaps["tab10" if n_ues <= 10 else "tab20"].resampled(max(n_ues, 2))
 
 
 def plot_allocation(actions, n_ues: int, ax=None, title: str = "Who got each RBG"):
     """Heat-map of an allocation trajectory: ``actions`` (T, n_rbgs) of user indices; -1 = not yet played."""
-    plt = _pyplot()
+    matplotlib = _matplotlib()
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.subplots(figsize=(8, 2.8))[1]
     actions = np.asarray(actions)
-    ax = ax or plt.subplots(figsize=(8, 2.8))[1]
     cmap = user_colors(n_ues)
     grid = np.ma.masked_less(actions.T, 0)
     ax.imshow(grid, aspect="auto", interpolation="nearest", cmap=cmap, vmin=-0.5, vmax=cmap.N - 0.5,
@@ -36,8 +47,10 @@ def plot_allocation(actions, n_ues: int, ax=None, title: str = "Who got each RBG
 
 def plot_buffers(buffer_bits, buffer_size_bits: float, ax=None):
     """Bar chart of each user's buffer fill."""
-    plt = _pyplot()
-    ax = ax or plt.subplots(figsize=(3, 2.8))[1]
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.subplots(figsize=(3, 2.8))[1]
     n_ues = len(buffer_bits)
     cmap = user_colors(n_ues)
     ax.bar(range(n_ues), np.asarray(buffer_bits) / 1e3, color=[cmap(u) for u in range(n_ues)])
@@ -52,6 +65,7 @@ def plot_buffers(buffer_bits, buffer_size_bits: float, ax=None):
 
 def render_frame(env) -> np.ndarray:
     """RGB image (H, W, 3) of the last TTIs' allocation and the buffers, for ``render_mode='rgb_array'``."""
+    _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -65,32 +79,3 @@ def render_frame(env) -> np.ndarray:
     fig.tight_layout()
     fig.canvas.draw()
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-
-
-def plot_comparison(results: dict, metrics=("mean_return", "throughput_mbps", "drop_rate", "jain_fairness"),
-                    highlight: str | None = None):
-    """One bar chart per metric; ``results`` maps policy name -> ``commenv.evaluate`` output."""
-    plt = _pyplot()
-    names = list(results)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2))
-    for ax, metric in zip(np.atleast_1d(axes), metrics):
-        values = [results[n][metric] for n in names]
-        colors = ["tab:red" if n == highlight else "tab:gray" for n in names]
-        ax.bar(range(len(names)), values, color=colors)
-        ax.set_xticks(range(len(names)))
-        ax.set_xticklabels(names, rotation=35, ha="right", fontsize="small")
-        ax.set_title(metric)
-    fig.tight_layout()
-    return fig
-
-
-def format_table(results: dict, metrics=None) -> str:
-    """Plain-text table of ``commenv.evaluate`` outputs, one row per policy."""
-    from commenv.metrics import METRICS
-
-    metrics = metrics or METRICS
-    width = max(len(n) for n in results) + 2
-    lines = ["policy".ljust(width) + "".join(m.rjust(18) for m in metrics)]
-    for name, row in results.items():
-        lines.append(name.ljust(width) + "".join(f"{row[m]:18.3f}" for m in metrics))
-    return "\n".join(lines)

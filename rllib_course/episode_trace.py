@@ -53,7 +53,7 @@ def plot_system(trace: dict, users=None, n_ttis: int | None = None):
     from mpl_toolkits.axes_grid1 import make_axes_locatable
 
     from commenv.channel import MAX_CQI
-    from commenv.plots import user_colors
+    from commenv.render import user_colors
 
     snr = trace["mean_snr_db"]
     users = [int(np.argmax(snr)), int(np.argmin(snr))] if users is None else list(users)

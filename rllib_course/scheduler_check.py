@@ -4,7 +4,7 @@ The course's first exercise in scheduling asks the learner for a ``policy(obs, e
 A wrong scheduler rarely crashes: it quietly returns floats, one user index too many, or
 hands RBGs to users with nothing to send. ``check_scheduler`` finds those mistakes one at a
 time, in the order a learner meets them, and says what is wrong in one sentence. It raises
-``AssertionError`` so that ``commenv.exercise.check`` can turn the message into feedback.
+``AssertionError`` so that ``rllib_course.exercise.check`` can turn the message into feedback.
 """
 from __future__ import annotations
 
