@@ -1,7 +1,7 @@
 """Does PPO learn to schedule? Train the course's config on several seeds and compare with the baselines.
 
-    .venv/bin/python benchmarks/learning.py                  # the config Lesson 1 trains, 3 seeds
-    .venv/bin/python benchmarks/learning.py --module default # the same with PPO's default MLP module
+    .venv/bin/python -m benchmarks.learning                  # the config Lesson 1 trains, 3 seeds
+    .venv/bin/python -m benchmarks.learning --module default # the same with PPO's default MLP module
 
 For every seed it trains ``--iterations`` PPO iterations, scores the greedy policy on held-out
 episodes (seeds the training never saw, the same for every policy) every ``--eval-every``

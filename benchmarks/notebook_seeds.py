@@ -1,13 +1,13 @@
 """Run a lesson notebook with other training seeds: do its claims hold beyond the run stored with it?
 
-    .venv/bin/python benchmarks/notebook_seeds.py lesson_2/1-rl_module.ipynb --seeds 0 1 2 3 4 5
-    .venv/bin/python benchmarks/notebook_seeds.py lesson_2/2-learner.ipynb --seeds 0 1 2 3 4 5
+    .venv/bin/python -m benchmarks.notebook_seeds lesson_2/1-rl_module.ipynb --seeds 0 1 2 3 4 5
+    .venv/bin/python -m benchmarks.notebook_seeds lesson_2/2-learner.ipynb --seeds 0 1 2 3 4 5
 
 A notebook that trains states its claims as ``assert``s, and nbval checks them on one seed only.
 Its training seed is set in one place, ``course_ppo_config(seed=0)``; this script puts each seed
 there, runs the notebook in memory in a fresh kernel (the file is not changed), and prints, per
 seed, whether every cell ran (so every assertion held) or which one failed, then the outputs of the
-cells whose results depend on the seed (the cells marked ``NBVAL_IGNORE_OUTPUT``).
+cells whose results depend on the seed (the cells whose output nbval ignores).
 """
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the course's tools/, beside benchmarks/
-from tools.run_notebooks import _failed_cell, _mark_expected_errors  # noqa: E402
+from tools import notebooks
 
 SEED_CALL = re.compile(r"course_ppo_config\(seed=0\)")
 
@@ -41,10 +40,10 @@ def with_seed(nb, seed: int):
 
 
 def seed_dependent_outputs(nb) -> list[str]:
-    """The text outputs of the cells marked NBVAL_IGNORE_OUTPUT (progress bars left out)."""
+    """The text outputs of the cells whose output nbval ignores (progress bars left out)."""
     texts = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or "NBVAL_IGNORE_OUTPUT" not in cell.source:
+        if cell.cell_type != "code" or not notebooks.ignores_output(cell):
             continue
         for output in cell.get("outputs", []):
             text = output.get("text") or output.get("data", {}).get("text/plain", "")
@@ -56,8 +55,8 @@ def seed_dependent_outputs(nb) -> list[str]:
 
 
 def run(path: Path, seed: int, timeout_s: int) -> tuple[str, list[str], float]:
-    nb = with_seed(nbformat.read(path, as_version=4), seed)
-    _mark_expected_errors(nb)  # a cell that raises on purpose is not a broken claim
+    nb = with_seed(notebooks.read(path), seed)
+    notebooks.mark_expected_errors(nb)  # a cell that raises on purpose is not a broken claim
     client = NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -65,7 +64,7 @@ def run(path: Path, seed: int, timeout_s: int) -> tuple[str, list[str], float]:
         client.execute()
         status = "every cell ran: all assertions held"
     except CellExecutionError as error:
-        status = f"FAILED in cell {_failed_cell(nb)}: {error.ename}: {error.evalue}"
+        status = f"FAILED in cell {notebooks.failed_cell(nb)}: {error.ename}: {error.evalue}"
     return status, seed_dependent_outputs(nb), time.perf_counter() - start
 
 

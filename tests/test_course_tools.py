@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+nbformat = pytest.importorskip("nbformat")  # the budget runner and the browser test read notebooks with it
+pytest.importorskip("psutil")
 
-from tools import browser_smoke, run_notebooks, slide_metadata  # noqa: E402
+from tools import browser_smoke, notebooks, run_notebooks, slide_metadata  # noqa: E402
+from tools.notebooks import ROOT  # noqa: E402
 
 OUTPUT = {"output_type": "stream", "name": "stdout", "text": ["42\n"]}
 NOTEBOOK = {
@@ -57,18 +58,16 @@ def test_slide_metadata_writes_copies_under_out(tmp_path):
 
 
 def test_expected_errors_are_tagged_for_nbclient():
-    import nbformat
-
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# NBVAL_RAISES_EXCEPTION\n1/0"),
                                          nbformat.v4.new_code_cell("x = 1  # NBVAL_RAISES_EXCEPTION")])
-    run_notebooks._mark_expected_errors(nb)
+    marked = notebooks.mark_expected_errors(nb)
     assert nb.cells[0].metadata["tags"] == ["raises-exception"]
     assert "tags" not in nb.cells[1].metadata  # nbval only reads the marker as a whole comment line
+    notebooks.unmark(marked)
+    assert "tags" not in nb.cells[0].metadata
 
 
 def test_run_one_writes_fresh_outputs_only_when_asked(tmp_path):
-    import nbformat
-
     path = tmp_path / "tiny.ipynb"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)"),
                                          nbformat.v4.new_code_cell("# NBVAL_RAISES_EXCEPTION\n1 / 0")])
@@ -116,17 +115,22 @@ def test_budget_table():
     ([("[1]:", [("application/vnd.jupyter.stderr", "UserWarning: careful")]), ("[2]:", [])], None),
 ])
 def test_browser_check(states, problem):
-    sources = ["print(1)", "print(2)"]
+    cells = [nbformat.v4.new_code_cell("print(1)"), nbformat.v4.new_code_cell("print(2)")]
     if problem is None:
-        browser_smoke.check(states, sources)
+        browser_smoke.check(states, cells)
     else:
         with pytest.raises(browser_smoke.SmokeFailure, match=problem.replace("[", r"\[").replace("]", r"\]")):
-            browser_smoke.check(states, sources)
+            browser_smoke.check(states, cells)
 
 
-def test_browser_check_allows_marked_errors():
+def test_browser_check_allows_errors_nbval_expects():
     states = [("[1]:", [("application/vnd.jupyter.stderr", "Traceback (most recent call last):\nValueError")])]
-    browser_smoke.check(states, ["# NBVAL_RAISES_EXCEPTION\nraise ValueError"])
+    browser_smoke.check(states, [nbformat.v4.new_code_cell("# NBVAL_RAISES_EXCEPTION\nraise ValueError")])
+    tagged = nbformat.v4.new_code_cell("raise ValueError")
+    tagged.metadata["tags"] = ["raises-exception"]
+    browser_smoke.check(states, [tagged])
+    with pytest.raises(browser_smoke.SmokeFailure, match="shows an error"):  # the name in a string is no marker
+        browser_smoke.check(states, [nbformat.v4.new_code_cell('print("NBVAL_RAISES_EXCEPTION")\nraise ValueError')])
 
 
 # Slides are presented live with RISE (jupyterlab-rise), which reads each cell's slide type from the notebook.

@@ -1,14 +1,10 @@
 """benchmarks/notebook_seeds.py: a notebook's claims re-run with other training seeds."""
-import importlib.util
-from pathlib import Path
-
-import nbformat
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "notebook_seeds.py"
-spec = importlib.util.spec_from_file_location("notebook_seeds", SCRIPT)
-notebook_seeds = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(notebook_seeds)
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
+
+from benchmarks import notebook_seeds  # noqa: E402
 
 
 def tiny_notebook(tmp_path):

@@ -6,18 +6,16 @@ to fix. The second half tests the gate itself on a tiny notebook that is right a
 import copy
 import functools
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tools import notebook_shape as shape  # noqa: E402
+from tools import notebook_shape as shape
+from tools.notebooks import ROOT, setup_spec
+from tools.slide_metadata import add_slide_metadata
 
 NOTEBOOKS = shape.lesson_notebooks(ROOT)
-MODULES = shape.commenv_modules(ROOT)
+MODULES = shape.course_modules(ROOT)
 
 
 @functools.lru_cache(maxsize=None)
@@ -39,7 +37,7 @@ def test_notebook_follows_rule(notebook, rule):
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.relative_to(ROOT).as_posix() for m in MODULES])
-def test_commenv_uses_no_old_api(module):
+def test_course_module_uses_no_old_api(module):
     broken = [p.message for p in shape.check_python_file(module)]
     assert not broken, f"{module.relative_to(ROOT).as_posix()} breaks 'old-api':\n  " + "\n  ".join(broken)
 
@@ -68,7 +66,8 @@ GOOD = {
         _cell("markdown", "# A tiny lesson\n\n[![Open In Colab](https://colab.research.google.com/assets/"
                           f"colab-badge.svg)]({shape.colab_url(REL)})\n\nWhat it is for. About 1 minute."),
         _cell("markdown", "## Learning objectives\n\n- one"),
-        _cell("code", '# Setup\nimport sys\nif "google.colab" in sys.modules:\n    %pip install --quiet commenv',
+        _cell("code", '# Setup\nimport sys\nif "google.colab" in sys.modules:\n    '
+                      f'%pip install --quiet "{setup_spec()}"',
               1),
         _cell("code", "from rllib_course.ray_start import start_ray\nimport ray\nstart_ray()", 2,
               [_stream("2\n")]),
@@ -87,6 +86,7 @@ GOOD = {
         _cell("code", "ray.shutdown()", 7),
     ],
 }
+add_slide_metadata(GOOD)
 
 
 def _rules(tmp_path, nb, rel=REL, raw=None):
@@ -136,6 +136,11 @@ BROKEN = {
     "badge: missing": ("badge", _set(0, source="# A tiny lesson\n\nNo badge.")),
     "badge: links to another notebook": ("badge", _set(0, source=GOOD["cells"][0]["source"].replace(
         "1-tiny", "2-other"))),
+    "setup: installs something else": ("setup", _set(2, source='%pip install --quiet "commenv[rllib]"')),
+    "setup: another repository": ("setup", _set(2, source=GOOD["cells"][2]["source"].replace(
+        "git+https://", "git+https://example.org/fork/"))),
+    "slides: a cell without its type": ("slides", _set(4, metadata={})),
+    "slides: a heading changed": ("slides", _set(1, source="Learning objectives, no longer a heading")),
     "sections: no objectives": ("sections", _drop_matching("objectives")),
     "sections: no summary": ("sections", _drop_matching("Summary")),
     "sections: no exercises": ("sections", _drop_matching("Exercise")),
@@ -178,6 +183,26 @@ def test_a_broken_notebook_fails_the_rule(tmp_path, case):
     nb = copy.deepcopy(GOOD)
     mutate(nb)
     assert rule in _rules(tmp_path, nb), f"{case}: the '{rule}' rule did not fire"
+
+
+def test_markers_follow_nbval():
+    """A marker inside a string or after code is no marker for nbval, so it does not count as ignored."""
+    nb = copy.deepcopy(GOOD)
+    _ignore_all(nb)
+    assert "ignored" in _rules_of(nb)
+    nb["cells"][3]["source"] = 'print("# NBVAL_IGNORE_OUTPUT")\nprint(algo.train())  # NBVAL_IGNORE_OUTPUT'
+    assert "ignored" not in _rules_of(nb)
+
+
+def _rules_of(nb):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        return _rules(Path(tmp), nb)
+
+
+def test_course_modules_cover_both_packages():
+    names = {path.relative_to(ROOT).as_posix() for path in MODULES}
+    assert {"commenv/env.py", "commenv/rllib/modules.py", "rllib_course/training.py"} <= names
 
 
 def test_a_big_notebook_fails_size(tmp_path):

@@ -1,6 +1,6 @@
 """The shape every lesson notebook shares, checked statically (nothing is executed).
 
-    python -m tools.notebook_shape                 # every lesson_*/*.ipynb and commenv/*.py
+    python -m tools.notebook_shape                 # every lesson_*/*.ipynb, commenv/**.py, rllib_course/**.py
     python -m tools.notebook_shape NOTEBOOK.ipynb  # only these files (.ipynb or .py)
 
 Exit status 1 when a rule is broken; each problem is printed as ``path: rule: message``.
@@ -13,7 +13,11 @@ json           the file is a readable notebook
 size           the file is at most 2 MB
 title          the first cell is markdown and starts with ``# Title``
 badge          the first cell holds an "Open in Colab" badge that links to this notebook:
-               ``https://colab.research.google.com/github/rllib-from-the-inside/course/blob/main/<path>``
+               ``https://colab.research.google.com/github/<owner>/<repo>/blob/main/<path>``, the
+               repository being ``[project.urls] Repository`` of pyproject.toml
+setup          a cell that installs with ``%pip install`` installs the course from that repository:
+               ``"commenv[course] @ git+<Repository>"``
+slides         every cell carries the slide type that ``tools.slide_metadata`` gives it (RISE reads it)
 sections       markdown headings for the learning objectives, the summary and the exercises
 executed       every code cell with source ran, in order, in one kernel: 1, 2, 3, ... no gaps
 errors         no stored error output (nor a Traceback on stderr), except in cells that nbval
@@ -39,24 +43,24 @@ Everywhere else a string counts too: ``result["episode_reward_mean"]`` is old AP
 """
 from __future__ import annotations
 
-import glob
 import io
 import json
-import os
 import re
 import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-COLAB_PREFIX = "https://colab.research.google.com/github/rllib-from-the-inside/course/blob/main/"
+from tools import notebooks
+from tools.notebooks import ROOT, lesson_notebooks, relative_path, text
+from tools.slide_metadata import stale_cells
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_IGNORED_SHARE = 0.5
 OLD_API_MARKER = "# old-api: shown on purpose"
 OLD_API_TAG = "old-api"
 
-RULES = ("json", "size", "title", "badge", "sections", "executed", "errors", "paths", "ignored",
+RULES = ("json", "size", "title", "badge", "setup", "slides", "sections", "executed", "errors", "paths", "ignored",
          "ray-shutdown", "old-api")
 
 MACHINE_PATH = re.compile(r"/home/|/root/|/tmp/|/Users/|C:\\")
@@ -68,11 +72,7 @@ SECTIONS = {
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$", re.M)
 HTML_HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.I | re.S)
 
-# nbval's own markers: a comment line that is exactly '# MARKER', or a cell tag.
-IGNORE_MARKERS = {"NBVAL_IGNORE_OUTPUT", "PYTEST_VALIDATE_IGNORE_OUTPUT", "NBVAL_SKIP"}
-IGNORE_TAGS = {"nbval-ignore-output", "pytest-validate-ignore-output", "nbval-skip"}
-RAISES_MARKERS = {"NBVAL_RAISES_EXCEPTION"}
-RAISES_TAGS = {"nbval-raises-exception", "raises-exception"}
+PIP_INSTALL = re.compile(r"^\s*[%!]\s*pip\s+install\b(.*)$", re.M)
 
 # Old-stack names: (pattern, what to use in 2.60, also search inside string literals?).
 # Patterns run on code with comments removed; the "in strings" ones also on string literals.
@@ -129,20 +129,6 @@ class Problem:
 
     def __str__(self):
         return f"{self.rule}: {self.message}"
-
-
-def text(source) -> str:
-    """A cell's source or an output's text: nbformat stores either a string or a list of lines."""
-    return "".join(source) if isinstance(source, list) else (source or "")
-
-
-def _markers(src: str) -> set[str]:
-    return {line.strip().lstrip("#").strip() for line in src.splitlines() if line.strip().startswith("#")}
-
-
-def _tags(cell) -> set[str]:
-    tags = cell.get("metadata", {}).get("tags", [])
-    return set(tags) if isinstance(tags, list) else set()
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,7 +235,7 @@ def old_api_uses(src: str, allow_strings: bool = False) -> list[str]:
 
 
 def check_python_file(path) -> list[Problem]:
-    """The old-api rule on a module (commenv/*.py): lines ending in the marker comment are exempt."""
+    """The old-api rule on a module (commenv/, rllib_course/): lines ending in the marker comment are exempt."""
     src = Path(path).read_text(encoding="utf-8")
     kept = "".join("\n" if OLD_API_MARKER in line else line for line in src.splitlines(keepends=True))
     return [Problem("old-api", f"uses {use}") for use in old_api_uses(kept)]
@@ -258,16 +244,7 @@ def check_python_file(path) -> list[Problem]:
 # --------------------------------------------------------------------------------------------
 # notebooks
 
-def colab_url(rel_path: str) -> str:
-    return COLAB_PREFIX + rel_path.replace(os.sep, "/")
-
-
-def relative_path(path) -> str:
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(ROOT).as_posix()
-    except ValueError:
-        return path.name
+colab_url = notebooks.colab_url
 
 
 def _headings(markdown: str) -> list[str]:
@@ -309,6 +286,7 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
     if first.get("cell_type") != "markdown" or not re.match(r"#\s+\S", first_src.lstrip()):
         problems.append(Problem("title", "the first cell is not a markdown cell starting with '# Title'"))
     url = colab_url(rel_path)
+    colab_prefix = colab_url("")
     if first.get("cell_type") != "markdown":
         problems.append(Problem("badge", f"no 'Open in Colab' badge in the first cell (link it to {url})"))
     else:
@@ -316,9 +294,23 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
             problems.append(Problem("badge", f"the first cell has no 'Open in Colab' link to {url}"))
         elif not re.search(r"open\s*in\s*colab|colab-badge", first_src, re.I):
             problems.append(Problem("badge", "the Colab link in the first cell is not an 'Open in Colab' badge"))
-        for other in re.findall(re.escape(COLAB_PREFIX) + r"([^)\"'\s]+)", first_src):
+        for other in re.findall(re.escape(colab_prefix) + r"([^)\"'\s]+)", first_src):
             if other != rel_path:
                 problems.append(Problem("badge", f"the badge links to {other}, not to this notebook ({rel_path})"))
+
+    # setup cell and slide types
+    spec = notebooks.setup_spec()
+    for i, cell in enumerate(cells):
+        if cell.get("cell_type") == "code":
+            for args in PIP_INSTALL.findall(text(cell.get("source"))):
+                if f'"{spec}"' not in args:
+                    problems.append(Problem("setup", f"cell {i} runs pip install{args} instead of installing "
+                                                     f'"{spec}" (from pyproject.toml\'s [project.urls])'))
+    stale = stale_cells(nb)
+    if stale:
+        problems.append(Problem("slides", f"{len(stale)} cells lack their slide type (cells "
+                                          f"{', '.join(map(str, stale[:5]))}{', ...' if len(stale) > 5 else ''}); "
+                                          f"run: python -m tools.slide_metadata --in-place {rel_path}"))
 
     # sections
     headings = _headings("\n".join(text(c.get("source")) for c in cells if c.get("cell_type") == "markdown"))
@@ -336,7 +328,7 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
                                              f"({MACHINE_PATH.search(src).group(0)}...)"))
         if cell.get("cell_type") != "code":
             continue
-        markers, tags = _markers(src), _tags(cell)
+        tags = notebooks.tags(cell)
         outputs = cell.get("outputs", [])
         if src.strip():
             n = cell.get("execution_count")
@@ -347,7 +339,7 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
                                                     "(restart the kernel and run all)"))
                 expected = n
             expected += 1 if n is not None else 0
-        may_raise = bool(markers & RAISES_MARKERS or tags & RAISES_TAGS)
+        may_raise = notebooks.may_raise(cell)
         for out in outputs:
             body = _output_text(out)
             if not may_raise and out.get("output_type") == "error":
@@ -361,7 +353,7 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
                                                  f"({MACHINE_PATH.search(body).group(0)}...)"))
         if outputs:
             with_output += 1
-            ignored += bool(markers & IGNORE_MARKERS or tags & IGNORE_TAGS)
+            ignored += notebooks.ignores_output(cell)
         code, _ = _split_code(src)
         if re.search(r"^\s*(import\s+ray\b|from\s+ray\b)|\bstart_ray\s*\(", code, re.M):
             imports_ray = True
@@ -379,12 +371,9 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
     return problems
 
 
-def lesson_notebooks(root=ROOT) -> list[Path]:
-    return sorted(Path(p) for p in glob.glob(str(Path(root) / "lesson_*" / "*.ipynb")))
-
-
-def commenv_modules(root=ROOT) -> list[Path]:
-    return sorted(Path(p) for p in glob.glob(str(Path(root) / "commenv" / "*.py")))
+def course_modules(root=ROOT) -> list[Path]:
+    """Every module of the two packages a notebook imports: the environment and the lessons' helpers."""
+    return sorted(path for package in ("commenv", "rllib_course") for path in Path(root, package).rglob("*.py"))
 
 
 def main(argv=None) -> int:
@@ -392,7 +381,7 @@ def main(argv=None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0
-    paths = [Path(a) for a in argv] or lesson_notebooks() + commenv_modules()
+    paths = [Path(a) for a in argv] or lesson_notebooks() + course_modules()
     total = 0
     for path in paths:
         problems = check_python_file(path) if path.suffix == ".py" else check_notebook(path)

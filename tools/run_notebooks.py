@@ -47,7 +47,9 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import notebooks
+from tools.notebooks import ROOT
+
 DEFAULT_OUTPUT = ROOT / "docs" / "notebook_budgets.md"
 RUN_MARKER = "COURSE_BUDGET_RUN"
 SESSION = re.compile(r"session_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d+_\d+")
@@ -167,22 +169,6 @@ class Sampler(threading.Thread):
             self.stop_event.wait(self.interval)
 
 
-def _mark_expected_errors(nb) -> list:
-    """nbclient knows the tag 'raises-exception'; nbval also knows the comment '# NBVAL_RAISES_EXCEPTION'.
-
-    Returns the cells that got the tag here, so that ``--write`` can take it off again.
-    """
-    marked = []
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(line.strip().lstrip("#").strip() == "NBVAL_RAISES_EXCEPTION"
-                                            for line in cell.source.splitlines() if line.strip().startswith("#")):
-            tags = cell.metadata.setdefault("tags", [])
-            if "raises-exception" not in tags:
-                tags.append("raises-exception")
-                marked.append(cell)
-    return marked
-
-
 def _kernel_pid(client) -> int | None:
     """The kernel's pid from jupyter_client's provisioner, else this process's only child."""
     provisioner = getattr(getattr(client, "km", None), "provisioner", None)
@@ -194,10 +180,10 @@ def _kernel_pid(client) -> int | None:
 
 
 def run_one(path: Path, timeout_s: float, interval: float, kernel_name: str, write: bool = False) -> Measurement:
-    rel = _display_path(path)
+    rel = notebooks.relative_path(path)
     result = Measurement(rel)
-    nb = nbformat.read(path, as_version=4)
-    marked = _mark_expected_errors(nb)
+    nb = notebooks.read(path)
+    marked = notebooks.mark_expected_errors(nb)
     run_id = uuid.uuid4().hex
     os.environ[RUN_MARKER] = run_id  # inherited by the kernel and every process it starts
     client = NotebookClient(nb, timeout=int(timeout_s) + 30, kernel_name=kernel_name, allow_errors=False,
@@ -217,8 +203,8 @@ def run_one(path: Path, timeout_s: float, interval: float, kernel_name: str, wri
     try:
         client.execute()
     except CellExecutionError as error:
-        cell = _failed_cell(client.nb)
-        result.status = f"error in cell {cell}: {error.ename}: {str(error.evalue)[:80]}"
+        cell = notebooks.failed_cell(client.nb)
+        result.status = f"error in cell {'?' if cell is None else cell}: {error.ename}: {str(error.evalue)[:80]}"
     except CellTimeoutError:
         result.status = "timeout"
     except DeadKernelError:
@@ -238,20 +224,9 @@ def run_one(path: Path, timeout_s: float, interval: float, kernel_name: str, wri
     result.measure = "PSS" if not sampler.used_rss else ("RSS" if not sampler.used_pss else "PSS+RSS")
     result.leftovers = _reap(sampler)
     if write and result.status == "ok":
-        for cell in marked:
-            cell.metadata["tags"].remove("raises-exception")
-            if not cell.metadata["tags"]:
-                del cell.metadata["tags"]
+        notebooks.unmark(marked)
         nbformat.write(client.nb, path)
     return result
-
-
-def _failed_cell(nb) -> str:
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])) \
-                and "raises-exception" not in cell.metadata.get("tags", []):
-            return str(i)
-    return "?"
 
 
 def _reap(sampler: Sampler, grace_s: float = 15.0) -> int:
@@ -276,13 +251,6 @@ def _alive(proc) -> bool:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _machine() -> str:
@@ -355,15 +323,15 @@ def main(argv=None) -> int:
     parser.add_argument("--write", action="store_true",
                         help="save each notebook that ran cleanly with its fresh outputs (like nbconvert --inplace)")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted(ROOT.glob("lesson_*/*.ipynb"))
-    if not notebooks:
+    paths = args.notebooks or notebooks.lesson_notebooks()
+    if not paths:
         print("no notebooks to run")
         return 0
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     results = []
-    for nb in notebooks:
-        print(f"running {_display_path(nb)} ...", file=sys.stderr, flush=True)
-        r = run_one(nb, args.timeout, args.interval, args.kernel, write=args.write)
+    for path in paths:
+        print(f"running {notebooks.relative_path(path)} ...", file=sys.stderr, flush=True)
+        r = run_one(path, args.timeout, args.interval, args.kernel, write=args.write)
         if r.status == "ok" and r.peak_gb > args.max_memory_gb:
             r.status = f"over memory: > {args.max_memory_gb:g} GB"
         elif r.peak_gb > args.max_memory_gb:
@@ -377,7 +345,7 @@ def main(argv=None) -> int:
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(table, encoding="utf-8")
-        print(f"written to {_display_path(out) if out.is_absolute() else out}", file=sys.stderr)
+        print(f"written to {notebooks.relative_path(out) if out.is_absolute() else out}", file=sys.stderr)
     return 0 if all(r.status == "ok" for r in results) else 1
 
 

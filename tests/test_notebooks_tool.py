@@ -1,0 +1,82 @@
+"""tools/notebooks.py: the one reading of nbval markers, failed cells and the repository URL."""
+import itertools
+import warnings
+
+import pytest
+
+from tools import notebooks
+
+
+def _code(source, tags=None):
+    return {"cell_type": "code", "metadata": {"tags": tags} if tags is not None else {}, "source": source,
+            "outputs": [], "execution_count": None}
+
+
+SOURCES = [
+    "print(1)",
+    "# NBVAL_IGNORE_OUTPUT\nprint(1)",
+    "  ##  NBVAL_SKIP  \nprint(1)",
+    "# NBVAL_RAISES_EXCEPTION\n1 / 0",
+    "x = 1  # NBVAL_IGNORE_OUTPUT",            # after code: not a marker
+    'print("# NBVAL_RAISES_EXCEPTION")',        # in a string: not a marker
+    "# NBVAL_IGNORE_OUTPUT is set below\nx",    # more words on the line: not a marker
+    "# PYTEST_VALIDATE_IGNORE_OUTPUT\nx",
+    "# NBVAL_CHECK_OUTPUT\nx",
+]
+TAGS = [None, [], ["nbval-ignore-output"], ["raises-exception"], ["nbval-skip", "other"], ["nbval-check-output"],
+        "nbval-skip"]  # the last is not a list: nbval ignores it
+
+
+@pytest.mark.parametrize("source,tags", list(itertools.product(SOURCES, TAGS)))
+def test_options_match_nbval_itself(source, tags):
+    """Same answer as nbval's own marker functions, combined the way its collector does (comments win)."""
+    plugin = pytest.importorskip("nbval.plugin")
+    cell = _code(source, tags)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbval warns about non-list tags and overlapping options
+        expected = {"check": True, "check_exception": False, "skip": False}
+        expected.update(dict(plugin.find_metadata_tags(cell["metadata"])))
+        expected.update(dict(plugin.find_comment_markers(source)))
+    assert notebooks.nbval_options(cell) == expected
+
+
+def test_ignored_and_raising_cells():
+    assert notebooks.ignores_output(_code("# NBVAL_IGNORE_OUTPUT\nx"))
+    assert notebooks.ignores_output(_code("x", ["nbval-skip"]))
+    assert not notebooks.ignores_output(_code("x = 1  # NBVAL_IGNORE_OUTPUT"))
+    assert notebooks.may_raise(_code("x", ["raises-exception"]))
+    assert not notebooks.may_raise(_code('"NBVAL_RAISES_EXCEPTION"'))
+
+
+def test_failed_cell_skips_expected_errors():
+    error = {"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []}
+    expected = _code("# NBVAL_RAISES_EXCEPTION\nraise ValueError")
+    expected["outputs"] = [error]
+    broken = _code("raise ValueError")
+    broken["outputs"] = [error]
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# T"}, expected, _code("1"), broken]}
+    assert notebooks.failed_cell(nb) == 3
+    assert notebooks.failed_cell({"cells": nb["cells"][:3]}) is None
+
+
+def test_urls_come_from_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[project.urls]\n'
+                                             'Repository = "https://github.com/someone/fork/"\n')
+    assert notebooks.repository_url(tmp_path) == "https://github.com/someone/fork"
+    assert notebooks.colab_url("lesson_1/a.ipynb", tmp_path) == \
+        "https://colab.research.google.com/github/someone/fork/blob/main/lesson_1/a.ipynb"
+    assert notebooks.setup_spec(tmp_path) == "commenv[course] @ git+https://github.com/someone/fork"
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    with pytest.raises(KeyError, match=r"\[project.urls\] Repository"):
+        notebooks.repository_url(tmp_path)
+
+
+def test_the_course_badges_use_this_repository():
+    assert notebooks.colab_url("lesson_1/a.ipynb").endswith("/blob/main/lesson_1/a.ipynb")
+    assert notebooks.repository_url().removeprefix("https://github.com/") in notebooks.colab_url("x.ipynb")
+
+
+def test_lesson_notebooks_in_course_order():
+    paths = [notebooks.relative_path(p) for p in notebooks.lesson_notebooks()]
+    assert paths == sorted(paths) and all(p.startswith("lesson_") for p in paths)
+    assert "lesson_1/1-rl_and_the_gymnasium_api.ipynb" in paths
