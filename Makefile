@@ -51,6 +51,7 @@ shape: install
 # Wall time and peak memory (kernel + every Ray process) of each notebook -> docs/notebook_budgets.md.
 # Measure on an idle 2-core machine; fails when a notebook errors or exceeds 180 s or 2 GB.
 # BUDGETS_FLAGS=--write also saves each notebook with its fresh outputs.
+# Then `$(PY) -m tools.course_map` copies the figures into the README's course map and INSTRUCTORS.md.
 budgets: install
 	$(PY) -m tools.run_notebooks $(BUDGETS_FLAGS) $(NOTEBOOKS)
 

@@ -80,3 +80,28 @@ def test_lesson_notebooks_in_course_order():
     paths = [notebooks.relative_path(p) for p in notebooks.lesson_notebooks()]
     assert paths == sorted(paths) and all(p.startswith("lesson_") for p in paths)
     assert "lesson_1/1-rl_and_the_gymnasium_api.ipynb" in paths
+
+
+def test_course_map_quotes_the_measured_figures():
+    """README and INSTRUCTORS.md quote the run times of docs/notebook_budgets.md (python -m tools.course_map)."""
+    from tools import course_map
+
+    assert course_map.main(["--check"]) == 0
+
+
+def test_course_map_rewrites_only_the_figures():
+    from tools import course_map
+
+    budgets = ("| notebook | wall s | peak memory GB | status |\n|---|---:|---:|---|\n"
+               "| lesson_1/a.ipynb | 12.4 | 0.50 | ok |\n| lesson_1/b.ipynb | 200.0 | 2.10 | over time: > 180 s |\n")
+    figures = course_map.measured(budgets)
+    assert figures == {"lesson_1/a.ipynb": "12 s, 0.50 GB"}  # a failed run is never quoted
+    readme = ("| [lesson_1/a](lesson_1/a.ipynb) | learn x | 45 min | 69 s, 1.16 GB |\n"
+              "| [lesson_1/b](lesson_1/b.ipynb) | learn y | 45 min | 7 s, 0.10 GB |\n")
+    assert course_map.update_readme(readme, figures) == readme.replace("69 s, 1.16 GB", "12 s, 0.50 GB")
+    instructors = ("### Lesson 1, notebook 1: `lesson_1/a.ipynb`\n\n- **Time:** Run time on 2 cores: 2 s,\n"
+                   "  0.11 GB. Later 3 s, 0.20 GB.\n### Lesson 1, notebook 2: `lesson_1/b.ipynb`\n"
+                   "Run time on 2 cores: 6 s, 0.12 GB.\n")
+    updated = course_map.update_instructors(instructors, figures)
+    assert "Run time on 2 cores: 12 s, 0.50 GB. Later 3 s, 0.20 GB." in updated
+    assert "Run time on 2 cores: 6 s, 0.12 GB." in updated  # b has no ok measurement: left as it was
