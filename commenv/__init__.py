@@ -3,7 +3,9 @@
 ``import commenv`` registers the gymnasium id ``commenv/RadioScheduling-v0``;
 ``import commenv.rllib`` also registers the RLlib name ``comm_env`` (it imports Ray).
 """
-from commenv.baselines import GreedyDelivery, MaxThroughput, ProportionalFair, RandomScheduler, RoundRobin, all_baselines
+from commenv.baselines import (BufferWeighted, ExpPF, GreedyDelivery, MaxThroughput, MLWDF, ProportionalFair,
+                               RandomScheduler, RoundRobin, all_baselines, strong_baselines)
+from commenv.bound import episode_bound, mean_bound
 from commenv.config import SchedulerConfig, make_config
 from commenv.env import RadioSchedulingEnv
 from commenv.metrics import METRICS, evaluate, jain_fairness, run_episode
@@ -12,7 +14,8 @@ from commenv.registration import ENV_ID, EPISODE_LEN, make_env, register_gymnasi
 register_gymnasium_id()
 
 __all__ = [
-    "ENV_ID", "EPISODE_LEN", "METRICS", "GreedyDelivery", "MaxThroughput", "ProportionalFair", "RadioSchedulingEnv",
-    "RandomScheduler", "RoundRobin", "SchedulerConfig", "all_baselines", "evaluate", "jain_fairness", "make_config",
-    "make_env", "register_gymnasium_id", "run_episode",
+    "ENV_ID", "EPISODE_LEN", "METRICS", "BufferWeighted", "ExpPF", "GreedyDelivery", "MLWDF", "MaxThroughput",
+    "ProportionalFair", "RadioSchedulingEnv", "RandomScheduler", "RoundRobin", "SchedulerConfig", "all_baselines",
+    "episode_bound", "evaluate", "jain_fairness", "make_config", "make_env", "mean_bound", "register_gymnasium_id",
+    "run_episode", "strong_baselines",
 ]

@@ -1,9 +1,14 @@
-"""Classic schedulers to beat: round robin, max-throughput, proportional fair, greedy.
+"""Classic schedulers to beat: round robin, max-throughput, proportional fair, greedy, and stronger rules.
 
 A policy here is any callable ``policy(obs, env) -> action``: it may read the observation, or
 the unwrapped environment's exact state (``env.bits_per_rbg``, ``env.buffer_bits``,
-``env.avg_throughput``), which is the same information before normalisation. Stateful
+``env.avg_throughput``), which is the same information before normalisation. The delay-aware
+rules also read ``env.head_of_line_delay``, which the observation does not carry. Stateful
 policies have a ``reset()`` that ``commenv.evaluate`` calls at the start of every episode.
+
+``all_baselines()`` gives the four textbook rules the lessons compare with; ``strong_baselines()``
+gives the rules a radio engineer would tune for this cell: the buffer-weighted CQI rule of
+Lesson 1.2's exercise, and the delay-aware M-LWDF and EXP/PF.
 
 Every baseline is *buffer-aware*: it hands out RBGs one by one and never gives an RBG to a
 user whose buffer is already covered while another user still has data waiting. Without
@@ -12,7 +17,11 @@ nothing to send, which would make the comparison unfair to the classic scheduler
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from commenv.channel import MAX_CQI
 
 
 class BufferAwareScheduler:
@@ -98,6 +107,75 @@ class GreedyDelivery(BufferAwareScheduler):
         return np.minimum(bits[:, rbg], remaining)
 
 
+class BufferWeighted(BufferAwareScheduler):
+    """Channel quality boosted by buffer fill: ``cqi / 15 * (1 + weight * buffer / buffer_size)``.
+
+    The rule of Lesson 1.2's exercise. A filling buffer is about to drop packets, and a drop costs
+    as much as a delivery earns, so a user close to overflowing is worth serving on a worse RBG.
+    The default weight is the best of 1, 2, 3, 5 and 8 on tuning episodes (seeds 20000 and up),
+    never on the held-out ones (``python -m benchmarks.baselines`` runs the sweep).
+    """
+
+    name = "buffer weighted"
+    DEFAULT_WEIGHT = 5.0
+
+    def __init__(self, weight: float = DEFAULT_WEIGHT):
+        if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"weight={weight!r} must be a finite number >= 0")
+        self.weight = float(weight)
+
+    def scores(self, env) -> np.ndarray:
+        fill = env.buffer_bits / env.config.buffer_size_bits
+        return env.channel.cqi / MAX_CQI * (1.0 + self.weight * fill[:, None])
+
+
+class MLWDF(BufferAwareScheduler):
+    """Modified largest weighted delay first: ``a * HOL delay * rate now / average throughput``.
+
+    Proportional fair, multiplied by how long each user's oldest packet has waited (Andrews et
+    al., 2001), so a user whose queue ages gets served before it overflows. The QoS factor
+    ``a = -log(delta) / tau`` is the same for every user of this cell (one traffic class), so it
+    scales all priorities alike and changes no decision: the rule has no parameter to tune here.
+    """
+
+    name = "M-LWDF"
+
+    def scores(self, env) -> np.ndarray:
+        delay = env.head_of_line_delay.astype(float)
+        return delay[:, None] * env.bits_per_rbg / (env.avg_throughput[:, None] + 1.0)
+
+
+class ExpPF(BufferAwareScheduler):
+    """EXP/PF: proportional fair times ``exp((a W - mean a W) / (1 + sqrt(mean a W)))``.
+
+    ``W`` is each user's head-of-line delay and ``a = -log(delta) / tau`` (target delay ``tau`` in
+    TTIs, allowed violation probability ``delta``); the mean runs over the users with data. While
+    delays are alike it is proportional fair; a user whose delay runs ahead of the others gets an
+    exponentially growing priority (Rhee et al., 2003). The default target is the best of
+    5, 10, 20, 40 and 80 TTIs on the tuning episodes (``python -m benchmarks.baselines``).
+    """
+
+    name = "EXP/PF"
+    DEFAULT_TARGET_TTI = 40.0
+
+    def __init__(self, target_delay_tti: float = DEFAULT_TARGET_TTI, violation_probability: float = 0.05):
+        if not (isinstance(target_delay_tti, (int, float)) and math.isfinite(target_delay_tti)
+                and target_delay_tti > 0):
+            raise ValueError(f"target_delay_tti={target_delay_tti!r} must be a finite number > 0")
+        if not (isinstance(violation_probability, (int, float)) and 0 < violation_probability < 1):
+            raise ValueError(f"violation_probability={violation_probability!r} must lie in (0, 1)")
+        self.target_delay_tti = float(target_delay_tti)
+        self.violation_probability = float(violation_probability)
+        self.a = -math.log(violation_probability) / target_delay_tti
+
+    def scores(self, env) -> np.ndarray:
+        weighted_delay = self.a * env.head_of_line_delay.astype(float)
+        waiting = env.buffer_bits > 0
+        mean = float(weighted_delay[waiting].mean()) if waiting.any() else 0.0
+        boost = np.exp((weighted_delay - mean) / (1.0 + math.sqrt(mean)))
+        return boost[:, None] * env.bits_per_rbg / (env.avg_throughput[:, None] + 1.0)
+
+
 class RandomScheduler:
     """Uniformly random allocation, the floor every scheduler should clear."""
 
@@ -116,5 +194,14 @@ class RandomScheduler:
 
 
 def all_baselines() -> dict:
-    """Fresh instances of every classic scheduler, keyed by display name."""
+    """Fresh instances of the four textbook schedulers the lessons compare with, keyed by display name."""
     return {p.name: p for p in (RoundRobin(), MaxThroughput(), ProportionalFair(), GreedyDelivery())}
+
+
+def strong_baselines() -> dict:
+    """Fresh instances of the tuned rules (buffer weighted, M-LWDF, EXP/PF), keyed by display name.
+
+    Kept apart from ``all_baselines`` so that the lessons' stored tables stay as they are;
+    ``{**all_baselines(), **strong_baselines()}`` is every baseline.
+    """
+    return {p.name: p for p in (BufferWeighted(), MLWDF(), ExpPF())}

@@ -154,6 +154,14 @@ class RadioSchedulingEnv(gym.Env):
     def buffer_bits(self) -> np.ndarray:
         return self.queues.bits
 
+    @property
+    def head_of_line_delay(self) -> np.ndarray:
+        """TTIs each user's oldest queued packet has waited, shape (n_ues,); 0 for an empty buffer.
+
+        Not part of the observation: delay-aware baselines (M-LWDF, EXP/PF) read it here.
+        """
+        return self.queues.head_of_line_delay
+
     def split_observation(self, obs):
         """Cut an observation (or a batch, numpy or torch) into (cqi (.., U, R), buffer (.., U), throughput (.., U))."""
         u, r = self.n_ues, self.n_rbgs

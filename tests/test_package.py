@@ -15,8 +15,9 @@ PACKAGES = ("commenv", "rllib_course")
 
 
 def test_import_commenv_loads_no_heavy_library_and_not_the_course():
-    code = ("import sys, commenv, commenv.env, commenv.render, commenv.bench; "
-            "print(sorted(m for m in ('ray', 'torch', 'psutil', 'matplotlib', 'rllib_course') if m in sys.modules))")
+    heavy = ("ray", "torch", "psutil", "matplotlib", "scipy", "rllib_course")
+    code = ("import sys, commenv, commenv.env, commenv.render, commenv.bench, commenv.bound; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert loaded.stdout.strip() == "[]"
 

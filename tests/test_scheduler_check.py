@@ -39,9 +39,9 @@ def test_a_valid_list_is_accepted():
     assert check_action([0, 1, 2, 3, 0, 1], n_ues=4, n_rbgs=6).tolist() == [0, 1, 2, 3, 0, 1]
 
 
-@pytest.mark.parametrize("name", list(commenv.all_baselines()))
+@pytest.mark.parametrize("name", [*commenv.all_baselines(), *commenv.strong_baselines()])
 def test_every_buffer_aware_baseline_passes_the_awareness_check(name):
-    check_buffer_aware(commenv.all_baselines()[name])
+    check_buffer_aware({**commenv.all_baselines(), **commenv.strong_baselines()}[name])
 
 
 def test_random_allocation_is_not_buffer_aware():
