@@ -1,4 +1,4 @@
-"""A multi-node Ray cluster on one machine, to watch RLlib place its EnvRunners on nodes.
+"""A multi-node Ray cluster on one machine, to watch RLlib place its EnvRunners on nodes (and ask them what they run).
 
 ``ray.cluster_utils.Cluster`` (Ray's own test utility) starts a head node and worker nodes as
 separate sets of Ray processes (a raylet each, sharing one GCS) on this machine. To Ray, and so
@@ -86,3 +86,16 @@ def env_runner_nodes(algo) -> dict:
     nodes = algo.env_runner_group.foreach_env_runner(lambda runner: ray.get_runtime_context().get_node_id(),
                                                      local_env_runner=False, remote_worker_ids=ids)
     return dict(zip(ids, nodes))
+
+
+def env_runner_seeds(algo) -> dict:
+    """``{EnvRunner id: seeds its environment copies were last reset with}`` for the remote EnvRunners of ``algo``.
+
+    Read from each copy's ``np_random_seed`` (gymnasium keeps the seed of the last seeded reset there),
+    inside each EnvRunner; RLlib seeds the copies at the first ``sample()``.
+    """
+    ids = algo.env_runner_group.healthy_env_runner_ids()
+    seeds = algo.env_runner_group.foreach_env_runner(
+        lambda runner: [int(seed) for seed in runner.env.unwrapped.get_attr("np_random_seed")],
+        local_env_runner=False, remote_worker_ids=ids)
+    return dict(zip(ids, seeds))

@@ -26,7 +26,8 @@ OLD_TUTORIAL_TRAINING = {
     "kl_coeff": 0.0,
     "kl_target": 0.0,
 }
-# Older RLlib kept the policy and value layers apart by default; 2.60's DefaultModelConfig shares them.
+# Older RLlib kept the policy and value layers apart by default, and so does 2.60's PPO (its model-config
+# auto-includes hold vf_share_layers=False); but a DefaultModelConfig passes its own default True, which wins.
 OLD_TUTORIAL_MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "relu", "vf_share_layers": False}
 OLD_TUTORIAL_TRAIN_BATCH = 2048
 
@@ -95,6 +96,7 @@ def check_translated_config(config) -> None:
         "rl_module(model_config=DefaultModelConfig(...)) instead")
     for key, want in OLD_TUTORIAL_MODEL.items():
         have = config.model_config.get(key)
-        hint = " (2.60 shares the policy's and the value's layers by default)" if key == "vf_share_layers" else ""
+        hint = (" (a DefaultModelConfig passes its own default vf_share_layers=True, which overrides PPO's False)"
+                if key == "vf_share_layers" else "")
         assert have == want, (f"model_config[{key!r}] is {have!r}, the older tutorial's network uses {want!r}"
                               f"{hint}; set it with rl_module(model_config=DefaultModelConfig(...))")

@@ -28,8 +28,9 @@ def source_excerpt(obj, start: str | None = None, end: str | None = None) -> str
         hi = next((i for i in range(lo, len(lines)) if end in lines[i]), None)
         if hi is None:
             raise ValueError(f"end marker {end!r} not found in the source of {obj.__qualname__} after {start!r}")
-    module = inspect.getmodule(obj).__name__
-    header = f"# {module.replace('.', '/')}.py, {obj.__qualname__}, lines {first + lo}-{first + hi}"
+    module = inspect.getmodule(obj)
+    file = module.__name__.replace(".", "/") + ("/__init__.py" if hasattr(module, "__path__") else ".py")
+    header = f"# {file}, {obj.__qualname__}, lines {first + lo}-{first + hi}"
     width = len(str(first + hi))
     body = [f"{first + i:>{width}}  {lines[i].rstrip()}" for i in range(lo, hi + 1)]
     return "\n".join([header, *body])

@@ -1,4 +1,5 @@
-"""rllib_course.cluster: a two-node Ray cluster on one machine, started, found by no one else, and stopped.
+"""rllib_course.cluster: a two-node Ray cluster on one machine, started, found by no one else, and stopped;
+what its EnvRunners report (node, seeds).
 
 The last test starts a real cluster (about 20 s); the others replace Ray's pieces with stand-ins.
 """
@@ -11,7 +12,8 @@ import ray.cluster_utils  # noqa: E402
 import commenv.rllib  # noqa: E402
 
 from rllib_course import cluster as local_cluster  # noqa: E402
-from rllib_course.cluster import env_runner_nodes, start_local_cluster, stop_local_cluster  # noqa: E402
+from rllib_course.cluster import (env_runner_nodes, env_runner_seeds, start_local_cluster,  # noqa: E402
+                                  stop_local_cluster)
 
 
 @pytest.mark.parametrize("num_nodes, cpus_per_node", [(0, 1), (2, 0), (2, "1"), (1.5, 1)])
@@ -135,6 +137,33 @@ def test_env_runner_nodes_asks_each_remote_runner(monkeypatch):
 
     monkeypatch.setattr(ray, "get_runtime_context", Context)
     assert env_runner_nodes(Algo()) == {1: "node-A", 2: "node-B"}
+
+
+def test_env_runner_seeds_reads_each_copy_of_each_remote_runner():
+    class VectorEnv:
+        def __init__(self, seeds):
+            self.seeds = seeds
+
+        def get_attr(self, name):
+            assert name == "np_random_seed"
+            return tuple(self.seeds)
+
+    class Runner:
+        def __init__(self, seeds):
+            self.env = type("Wrapped", (), {"unwrapped": VectorEnv(seeds)})()
+
+    class Group:
+        def healthy_env_runner_ids(self):
+            return [1, 2]
+
+        def foreach_env_runner(self, func, local_env_runner, remote_worker_ids):
+            assert not local_env_runner and remote_worker_ids == [1, 2]
+            return [func(Runner([1, 2])), func(Runner([2, 3]))]
+
+    class Algo:
+        env_runner_group = Group()
+
+    assert env_runner_seeds(Algo()) == {1: [1, 2], 2: [2, 3]}
 
 
 def test_a_real_two_node_cluster_places_one_actor_per_node():

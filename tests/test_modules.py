@@ -59,3 +59,39 @@ def test_bad_spaces_and_activation_are_refused():
     wrong = gym.spaces.Box(0, 1, (10,), np.float32)
     with pytest.raises(ValueError, match=r"observation shape \(10,\)"):
         RLModuleSpec(module_class=PairScorerModule, observation_space=wrong, action_space=env.action_space).build()
+
+
+def test_the_envrunner_copy_holds_no_value_head():
+    """InferenceOnlyAPI: the inference-only copy has the policy's weights only, named as in the full module."""
+    env = commenv.RadioSchedulingEnv()
+    specs = {flag: RLModuleSpec(module_class=PairScorerModule, observation_space=env.observation_space,
+                                action_space=env.action_space, inference_only=flag) for flag in (False, True)}
+    torch.manual_seed(0)
+    full = specs[False].build()
+    torch.manual_seed(0)
+    runner_copy = specs[True].build()
+    full_keys, runner_keys = set(full.get_state()), set(runner_copy.get_state())
+    value_keys = {key for key in full_keys if key.split(".")[0] in ("vf_encoder", "vf")}
+    assert value_keys and runner_keys == full_keys - value_keys
+    assert all(key.startswith("pi.") for key in runner_keys)
+    # what a Learner sends in a weight sync is exactly what the EnvRunner's copy holds ...
+    assert set(full.get_state(inference_only=True)) == runner_keys
+    # ... and the same seed gives the same policy weights in both copies (setup builds both heads)
+    for key, value in runner_copy.get_state().items():
+        np.testing.assert_array_equal(value, full.get_state()[key])
+    with pytest.raises(RuntimeError, match="inference-only copy"):
+        runner_copy.compute_values({Columns.OBS: torch.zeros(1, *env.observation_space.shape)})
+
+
+def test_a_real_envrunner_builds_the_inference_only_copy():
+    from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
+
+    from rllib_course.training import course_ppo_config
+
+    runner = SingleAgentEnvRunner(config=course_ppo_config(seed=0).env_runners(num_envs_per_env_runner=1))
+    try:
+        assert runner.module.inference_only
+        assert not any(key.split(".")[0] in ("vf_encoder", "vf") for key in runner.module.get_state())
+        assert not hasattr(runner.module, "vf") and not hasattr(runner.module, "vf_encoder")
+    finally:
+        runner.stop()

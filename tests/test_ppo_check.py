@@ -60,6 +60,12 @@ def test_the_translated_old_config_passes():
     check_translated_config(old_tutorial_in_new_names().training(train_batch_size_per_learner=None, train_batch_size=2048))
 
 
+def test_a_dict_model_config_keeps_ppos_separate_layers():
+    # PPO's model-config auto-includes hold vf_share_layers=False; a dict without that key keeps it.
+    check_translated_config(old_tutorial_in_new_names().rl_module(
+        model_config={"fcnet_hiddens": [64, 64], "fcnet_activation": "relu"}))
+
+
 @pytest.mark.parametrize("change, match", [
     (lambda c: "config", "expected a PPOConfig"),
     (lambda c: c.environment("CartPole-v1"), "environment is 'CartPole-v1'"),
@@ -73,7 +79,7 @@ def test_the_translated_old_config_passes():
     (lambda c: c.rl_module(model_config={"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"}),
      "'fcnet_activation'.* 'tanh'"),
     (lambda c: c.rl_module(model_config=DefaultModelConfig(fcnet_hiddens=[64, 64], fcnet_activation="relu")),
-     "'vf_share_layers'.* True.*shares the policy's and the value's layers"),
+     "'vf_share_layers'.* True.*DefaultModelConfig passes its own default vf_share_layers=True, which overrides PPO's False"),
 ])
 def test_translation_mistakes_are_explained(change, match):
     with pytest.raises(AssertionError, match=match):

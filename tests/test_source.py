@@ -16,6 +16,16 @@ def test_whole_function_has_header_and_real_line_numbers():
     assert len(out) == len(lines) + 1
 
 
+def test_a_package_is_named_by_its_init_file(tmp_path, monkeypatch):
+    (tmp_path / "demo_pkg").mkdir()
+    (tmp_path / "demo_pkg" / "__init__.py").write_text("def helper():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import demo_pkg
+
+    assert source_excerpt(demo_pkg.helper).splitlines()[0] == "# demo_pkg/__init__.py, helper, lines 1-2"
+    assert source_excerpt(metrics.jain_fairness).startswith("# commenv/metrics.py,")
+
+
 def test_cut_between_markers_is_inclusive():
     text = source_excerpt(metrics.evaluate, start="runs = [", end="delivered = ")
     body = text.splitlines()[1:]

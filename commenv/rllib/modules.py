@@ -7,6 +7,10 @@ pairs; RBG ``r``'s logits are the scores of the pairs ``(u, r)``. The value head
 pair features. Both heads therefore have the same parameter count for 4 users or 40, and what is
 learned about one RBG is learned for all of them.
 
+The module implements RLlib's ``InferenceOnlyAPI``: the copy an EnvRunner builds
+(``inference_only=True``) drops the value head (``vf_encoder`` and ``vf``), which acting never uses,
+and a Learner's ``get_state(inference_only=True)`` leaves those weights out of every weight sync.
+
 Hidden sizes and activation come from the usual ``model_config`` keys ``fcnet_hiddens`` and
 ``fcnet_activation``, so ``DefaultModelConfig`` works with this module too.
 """
@@ -18,7 +22,7 @@ import torch
 import torch.nn as nn
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.distribution.torch.torch_distribution import TorchMultiCategorical
-from ray.rllib.core.rl_module.apis import ValueFunctionAPI
+from ray.rllib.core.rl_module.apis import InferenceOnlyAPI, ValueFunctionAPI
 from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.annotations import override
 
@@ -36,8 +40,13 @@ def mlp(sizes: list[int], activation: str) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class PairScorerModule(TorchRLModule, ValueFunctionAPI):
-    """Changes from ``TorchRLModule``: per-(user, RBG) features, one shared scorer, a pooled value head."""
+class PairScorerModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
+    """Changes from ``TorchRLModule``: per-(user, RBG) features, one shared scorer, a pooled value head.
+
+    ``setup`` always builds both heads, so the random initial weights of ``pi`` (and everything drawn
+    from torch's generator afterwards) are the same for the full and the inference-only copy; RLlib's
+    ``TorchRLModule.__init__`` then deletes ``get_non_inference_attributes()`` from the inference-only one.
+    """
 
     @override(TorchRLModule)
     def setup(self):
@@ -78,8 +87,16 @@ class PairScorerModule(TorchRLModule, ValueFunctionAPI):
         logits = scores.transpose(1, 2).reshape(scores.shape[0], -1)
         return {Columns.ACTION_DIST_INPUTS: logits}
 
+    @override(InferenceOnlyAPI)
+    def get_non_inference_attributes(self) -> list[str]:
+        """The value head: the EnvRunner's copy (``inference_only=True``) is built without it."""
+        return ["vf_encoder", "vf"]
+
     @override(ValueFunctionAPI)
     def compute_values(self, batch, embeddings=None):
+        if self.inference_only:
+            raise RuntimeError("this is an inference-only copy of PairScorerModule (an EnvRunner's): it has no "
+                               "value head; compute values with the Learner's module")
         pairs = self.vf_encoder(self.pair_features(batch[Columns.OBS])).flatten(1, 2)  # (B, pairs, hidden)
         pooled = torch.cat([pairs.mean(dim=1), pairs.max(dim=1).values], dim=-1)
         return self.vf(pooled).squeeze(-1)
