@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from commenv.channel import MAX_CQI
+from commenv.config import make_config
 
 
 class BufferAwareScheduler:
@@ -107,26 +108,39 @@ class GreedyDelivery(BufferAwareScheduler):
         return np.minimum(bits[:, rbg], remaining)
 
 
+def _check_weight(name: str, value) -> float:
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    return float(value)
+
+
 class BufferWeighted(BufferAwareScheduler):
     """Channel quality boosted by buffer fill: ``cqi / 15 * (1 + weight * buffer / buffer_size)``.
 
     The rule of Lesson 1.2's exercise. A filling buffer is about to drop packets, and a drop costs
     as much as a delivery earns, so a user close to overflowing is worth serving on a worse RBG.
-    The default weight is the best of 1, 2, 3, 5 and 8 on tuning episodes (seeds 20000 and up),
-    never on the held-out ones (``python -m benchmarks.baselines`` runs the sweep).
+    A delay-critical user's packets expire long before its buffer fills, so for it the boost is
+    ``deadline_weight * head-of-line delay / deadline_ttis`` instead: urgency, not fill.
+    The defaults are the best on tuning episodes (seeds 20000 and up), never on the held-out ones:
+    ``weight`` for the default cell, both for ``commenv.DELAY_CRITICAL`` (``TUNED``;
+    ``python -m benchmarks.baselines`` runs the sweeps).
     """
 
     name = "buffer weighted"
     DEFAULT_WEIGHT = 5.0
+    DEFAULT_DEADLINE_WEIGHT = 3.0
+    TUNED_FOR_DEADLINES = (2.0, 3.0)  # (weight, deadline_weight), best on DELAY_CRITICAL's tuning episodes
 
-    def __init__(self, weight: float = DEFAULT_WEIGHT):
-        if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
-            raise ValueError(f"weight={weight!r} must be a finite number >= 0")
-        self.weight = float(weight)
+    def __init__(self, weight: float = DEFAULT_WEIGHT, deadline_weight: float = DEFAULT_DEADLINE_WEIGHT):
+        self.weight = _check_weight("weight", weight)
+        self.deadline_weight = _check_weight("deadline_weight", deadline_weight)
 
     def scores(self, env) -> np.ndarray:
-        fill = env.buffer_bits / env.config.buffer_size_bits
-        return env.channel.cqi / MAX_CQI * (1.0 + self.weight * fill[:, None])
+        boost = self.weight * env.buffer_bits / env.config.buffer_size_bits
+        if env.has_deadlines:
+            urgency = self.deadline_weight * env.head_of_line_delay / env.config.deadline_ttis
+            boost = np.where(env.critical, urgency, boost)
+        return env.channel.cqi / MAX_CQI * (1.0 + boost[:, None])
 
 
 class MLWDF(BufferAwareScheduler):
@@ -134,15 +148,22 @@ class MLWDF(BufferAwareScheduler):
 
     Proportional fair, multiplied by how long each user's oldest packet has waited (Andrews et
     al., 2001), so a user whose queue ages gets served before it overflows. The QoS factor
-    ``a = -log(delta) / tau`` is the same for every user of this cell (one traffic class), so it
-    scales all priorities alike and changes no decision: the rule has no parameter to tune here.
+    ``a = -log(delta) / tau`` is the same for every user of the default cell (one traffic class),
+    so it scales all priorities alike and changes no decision: the rule has no parameter to tune.
+    With delay-critical users it is used as in LTE practice (Capozzi et al., 2013): those users get
+    ``a * delay`` with ``tau = deadline_ttis`` and ``delta = 0.05``, best-effort users plain
+    proportional fair.
     """
 
     name = "M-LWDF"
+    VIOLATION_PROBABILITY = 0.05
 
     def scores(self, env) -> np.ndarray:
-        delay = env.head_of_line_delay.astype(float)
-        return delay[:, None] * env.bits_per_rbg / (env.avg_throughput[:, None] + 1.0)
+        weight = env.head_of_line_delay.astype(float)
+        if env.has_deadlines:
+            a = -math.log(self.VIOLATION_PROBABILITY) / env.config.deadline_ttis
+            weight = np.where(env.critical, a * weight, 1.0)
+        return weight[:, None] * env.bits_per_rbg / (env.avg_throughput[:, None] + 1.0)
 
 
 class ExpPF(BufferAwareScheduler):
@@ -153,6 +174,9 @@ class ExpPF(BufferAwareScheduler):
     delays are alike it is proportional fair; a user whose delay runs ahead of the others gets an
     exponentially growing priority (Rhee et al., 2003). The default target is the best of
     5, 10, 20, 40 and 80 TTIs on the tuning episodes (``python -m benchmarks.baselines``).
+    With delay-critical users it is the rule of the paper, made for mixed traffic: the boost,
+    with ``tau = deadline_ttis`` and the mean over the delay-critical users with data, goes to
+    those users; best-effort users get plain proportional fair.
     """
 
     name = "EXP/PF"
@@ -169,10 +193,15 @@ class ExpPF(BufferAwareScheduler):
         self.a = -math.log(violation_probability) / target_delay_tti
 
     def scores(self, env) -> np.ndarray:
-        weighted_delay = self.a * env.head_of_line_delay.astype(float)
-        waiting = env.buffer_bits > 0
+        if env.has_deadlines:
+            a = -math.log(self.violation_probability) / env.config.deadline_ttis
+            real_time = env.critical
+        else:
+            a, real_time = self.a, np.ones(len(env.buffer_bits), dtype=bool)
+        weighted_delay = a * env.head_of_line_delay.astype(float)
+        waiting = (env.buffer_bits > 0) & real_time
         mean = float(weighted_delay[waiting].mean()) if waiting.any() else 0.0
-        boost = np.exp((weighted_delay - mean) / (1.0 + math.sqrt(mean)))
+        boost = np.where(real_time, np.exp((weighted_delay - mean) / (1.0 + math.sqrt(mean))), 1.0)
         return boost[:, None] * env.bits_per_rbg / (env.avg_throughput[:, None] + 1.0)
 
 
@@ -198,10 +227,14 @@ def all_baselines() -> dict:
     return {p.name: p for p in (RoundRobin(), MaxThroughput(), ProportionalFair(), GreedyDelivery())}
 
 
-def strong_baselines() -> dict:
+def strong_baselines(env_config: dict | None = None) -> dict:
     """Fresh instances of the tuned rules (buffer weighted, M-LWDF, EXP/PF), keyed by display name.
 
-    Kept apart from ``all_baselines`` so that the lessons' stored tables stay as they are;
-    ``{**all_baselines(), **strong_baselines()}`` is every baseline.
+    With delay-critical users in ``env_config`` the buffer-weighted rule takes the weights tuned
+    for ``commenv.DELAY_CRITICAL`` (``BufferWeighted.TUNED_FOR_DEADLINES``). Kept apart from
+    ``all_baselines`` so that the lessons' stored tables stay as they are;
+    ``{**all_baselines(), **strong_baselines(env_config)}`` is every baseline.
     """
-    return {p.name: p for p in (BufferWeighted(), MLWDF(), ExpPF())}
+    has_deadlines = make_config(env_config).delay_critical_ues > 0
+    buffer_weighted = BufferWeighted(*BufferWeighted.TUNED_FOR_DEADLINES) if has_deadlines else BufferWeighted()
+    return {p.name: p for p in (buffer_weighted, MLWDF(), ExpPF())}

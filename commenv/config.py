@@ -24,6 +24,7 @@ def _is_positive_int(value) -> bool:
 
 # Rules a value must follow: (test, what the error message says is allowed).
 POSITIVE_INT = (_is_positive_int, "must be a positive integer")
+NON_NEGATIVE_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "must be an integer >= 0")
 POSITIVE = (lambda v: _is_number(v) and v > 0, "must be a finite number > 0")
 DECIBELS = (_is_number, "must be a finite number (dB)")
 NON_NEGATIVE = (lambda v: _is_number(v) and v >= 0, "must be a finite number >= 0")
@@ -52,6 +53,10 @@ class SchedulerConfig:
                                  POSITIVE_INT)
     drop_penalty: float = _key(1.0, "-", "cost of one dropped bit, in units of one delivered bit", NON_NEGATIVE)
     throughput_ema: float = _key(0.05, "-", "smoothing factor of the recent-throughput feature", SMOOTHING)
+    delay_critical_ues: int = _key(0, "users", "users 0..k-1 carry delay-critical traffic whose packets expire "
+                                   "(0: every user is best effort)", NON_NEGATIVE_INT)
+    deadline_ttis: int = _key(10, "TTIs", "how long a delay-critical packet may wait; one still queued then is "
+                              "discarded and counts as dropped", POSITIVE_INT)
 
     @property
     def mean_arrival_bits_per_tti(self) -> float:
@@ -84,4 +89,6 @@ def make_config(config: dict | None) -> SchedulerConfig:
              f"must not exceed snr_db_high={cfg.snr_db_high}")
     _require(cfg.buffer_size_bits >= cfg.packet_size_bits, "buffer_size_bits", cfg.buffer_size_bits,
              f"must hold at least one packet of packet_size_bits={cfg.packet_size_bits}")
+    _require(cfg.delay_critical_ues <= cfg.n_ues, "delay_critical_ues", cfg.delay_critical_ues,
+             f"must not exceed n_ues={cfg.n_ues}")
     return cfg

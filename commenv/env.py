@@ -45,6 +45,14 @@ class RadioSchedulingEnv(gym.Env):
     | ``[U*R, U*R+U)`` | buffer | buffered bits / ``buffer_size_bits`` | [0, 1] |
     | ``[U*R+U, U*R+2U)`` | recent throughput | EMA of delivered bits per TTI / mean offered bits per TTI | [0, peak/offered] |
 
+    A cell with delay-critical users (``delay_critical_ues > 0``) appends two parts, so the shape
+    is ``(U*R + 4U,)`` (``split_delay_features`` cuts them out):
+
+    | slice | name | meaning | range |
+    |---|---|---|---|
+    | ``[U*R+2U, U*R+3U)`` | deadline pressure | head-of-line delay / ``deadline_ttis``; 0 for best effort or an empty buffer | [0, 1] |
+    | ``[U*R+3U, U*R+4U)`` | delay-critical | 1 for users ``0..delay_critical_ues-1``, else 0 | {0, 1} |
+
     ## Rewards
 
     ``(delivered bits - drop_penalty * dropped bits) / mean offered bits per TTI`` of the cell.
@@ -52,6 +60,11 @@ class RadioSchedulingEnv(gym.Env):
     must notice the loss and send it again, so drops cost ``drop_penalty`` per bit (1 by
     default). Dividing by the mean offered load makes a step's reward about 1 when the cell keeps
     up with its traffic, whatever the config: PPO then needs no reward rescaling.
+
+    Delay-critical users (``delay_critical_ues > 0``; think of 3GPP's low-latency classes, whose
+    packet delay budget is about 10 ms) add a deadline: a packet still queued after
+    ``deadline_ttis`` chances to be sent is discarded, late data being worthless, and costs
+    ``drop_penalty`` per bit like a drop. Best-effort users have no deadline, only the buffer limit.
 
     ## Starting State
 
@@ -86,14 +99,18 @@ class RadioSchedulingEnv(gym.Env):
     | buffer_size_bits | bits | 60000 | buffer per user; arriving packets that do not fit are dropped |
     | drop_penalty | - | 1.0 | cost of one dropped bit, in units of one delivered bit |
     | throughput_ema | - | 0.05 | smoothing factor of the recent-throughput feature |
+    | delay_critical_ues | users | 0 | users 0..k-1 carry delay-critical traffic whose packets expire (0: every user is best effort) |
+    | deadline_ttis | TTIs | 10 | how long a delay-critical packet may wait; one still queued then is discarded and counts as dropped |
 
     ``render_mode``: ``None`` or ``"rgb_array"`` (the allocation of the last TTIs and the
     buffers; needs matplotlib, ``pip install 'commenv[render]'``).
 
     ## Info
 
-    ``delivered_bits``, ``dropped_bits``, ``arrived_bits``, ``buffer_bits`` (per user, this TTI)
-    and ``wasted_bits`` (capacity given to users that had less data than it could carry).
+    ``delivered_bits``, ``dropped_bits`` (arrivals that did not fit), ``expired_bits`` (queued
+    delay-critical bits past their deadline; always 0 without delay-critical users),
+    ``arrived_bits``, ``buffer_bits`` (per user, this TTI) and ``wasted_bits`` (capacity given to
+    users that had less data than it could carry).
 
     ## Example
 
@@ -108,6 +125,9 @@ class RadioSchedulingEnv(gym.Env):
 
     ## Version History
 
+    - v1, later: the keys ``delay_critical_ues`` and ``deadline_ttis`` (delay-critical traffic) and
+      the info entry ``expired_bits``; with ``delay_critical_ues=0``, the default, every episode is
+      the same as before.
     - v1: channel and traffic draw from two independent streams spawned from ``np_random``
       (before, one shared stream: the arrivals of a seed changed with ``n_rbgs``). The same seed
       gives other episodes than in v0.
@@ -134,7 +154,14 @@ class RadioSchedulingEnv(gym.Env):
         peak_per_ue = c.n_rbgs * self.bits_per_cqi[-1] / c.mean_arrival_bits_per_tti
         n_channel = c.n_ues * c.n_rbgs
         high = np.concatenate([np.ones(n_channel + c.n_ues), np.full(c.n_ues, peak_per_ue)]).astype(np.float32)
+        self.critical = np.arange(c.n_ues) < c.delay_critical_ues  # which users have a deadline
+        self.has_deadlines = bool(self.critical.any())
+        if self.has_deadlines:
+            high = np.concatenate([high, np.ones(2 * c.n_ues, dtype=np.float32)])
+            self._critical_feature = self.critical.astype(np.float64)
+            self._pressure_scale = np.where(self.critical, 1.0 / c.deadline_ttis, 0.0)
         self.observation_space = gym.spaces.Box(0.0, high, dtype=np.float32)
+        self._no_bits = np.zeros(c.n_ues)
         self._rbg_index = np.arange(c.n_rbgs)
         self._action_shape = (c.n_rbgs,)
         # Per-user copies of the constants: numpy combines two small arrays faster than an array and a scalar.
@@ -166,7 +193,16 @@ class RadioSchedulingEnv(gym.Env):
         """Cut an observation (or a batch, numpy or torch) into (cqi (.., U, R), buffer (.., U), throughput (.., U))."""
         u, r = self.n_ues, self.n_rbgs
         cqi = obs[..., : u * r].reshape(*obs.shape[:-1], u, r)
-        return cqi, obs[..., u * r : u * r + u], obs[..., u * r + u :]
+        return cqi, obs[..., u * r : u * r + u], obs[..., u * r + u : u * r + 2 * u]
+
+    def split_delay_features(self, obs):
+        """(deadline pressure (.., U), delay-critical flag (.., U)) of a cell with delay-critical users."""
+        if not self.has_deadlines:
+            raise ValueError("this cell has no delay-critical users (delay_critical_ues=0): its observation "
+                             "has no deadline features")
+        u, r = self.n_ues, self.n_rbgs
+        start = u * r + 2 * u
+        return obs[..., start : start + u], obs[..., start + u : start + 2 * u]
 
     # --- gymnasium API ---
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -194,6 +230,11 @@ class RadioSchedulingEnv(gym.Env):
             raise ValueError(f"action {action.tolist()} is out of range: each entry must be a user index "
                              f"in [0, {self.n_ues - 1}]")
         delivered = self.queues.serve(offered)
+        if self.has_deadlines:
+            expired = self.queues.expire(self.config.deadline_ttis, self.critical)
+            expired_total = sum(expired.tolist())
+        else:
+            expired, expired_total = self._no_bits.copy(), 0.0
         arrived, dropped = self.queues.arrive()
         self.channel.step()
         self.avg_throughput *= self._ema_keep
@@ -201,8 +242,9 @@ class RadioSchedulingEnv(gym.Env):
         self._history[self.t % self.HISTORY] = action
         self.t += 1
         delivered_total, dropped_total = sum(delivered.tolist()), sum(dropped.tolist())
-        reward = (delivered_total - self.config.drop_penalty * dropped_total) / self.offered_bits_per_tti
-        info = {"delivered_bits": delivered, "dropped_bits": dropped, "arrived_bits": arrived,
+        lost_total = dropped_total + expired_total
+        reward = (delivered_total - self.config.drop_penalty * lost_total) / self.offered_bits_per_tti
+        info = {"delivered_bits": delivered, "dropped_bits": dropped, "expired_bits": expired, "arrived_bits": arrived,
                 "buffer_bits": self.queues.bits.copy(), "wasted_bits": sum(offered.tolist()) - delivered_total}
         return self._observe(), reward, False, False, info
 
@@ -221,6 +263,8 @@ class RadioSchedulingEnv(gym.Env):
     def _observe(self) -> np.ndarray:
         parts = (self.channel.cqi_features, self.queues.bits * self._buffer_scale,
                  self.avg_throughput * self._throughput_scale)
+        if self.has_deadlines:
+            parts += (self.queues.head_of_line_delay * self._pressure_scale, self._critical_feature)
         return np.concatenate(parts, dtype=np.float32)
 
     def render(self):

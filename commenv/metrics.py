@@ -37,7 +37,7 @@ def run_episode(policy, env, seed: int) -> dict:
         totals["return"] += reward
         totals["steps"] += 1
         totals["delivered"] += info["delivered_bits"]
-        totals["dropped"] += info["dropped_bits"]
+        totals["dropped"] += info["dropped_bits"] + info["expired_bits"]  # lost either way
         totals["arrived"] += info["arrived_bits"]
         totals["buffer_sum"] += info["buffer_bits"].sum()
         done = terminated or truncated
@@ -51,7 +51,7 @@ def evaluate(policy, n_episodes: int = 10, seed: int = 0, env_config: dict | Non
     ``policy(obs, env) -> action`` may be a baseline from ``commenv.baselines`` or a trained RLlib
     module wrapped by ``commenv.rllib.module_policy``. Returns ``METRICS`` as floats:
     the mean episode return, delivered throughput (Mbit/s), share of arrived bits that were
-    dropped, mean total buffer (kbit), mean delay (ms, Little's law: buffer / throughput) and
+    dropped (buffer full) or expired (past a delay-critical deadline), mean total buffer (kbit), mean delay (ms, Little's law: buffer / throughput) and
     Jain's fairness of the users' delivered throughput.
     """
     if not (isinstance(n_episodes, int) and n_episodes > 0):

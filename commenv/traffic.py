@@ -3,7 +3,8 @@
 Packets of ``packet_size_bits`` arrive at each user as a Poisson process. An arriving packet
 that does not fit into the user's buffer is dropped whole (tail drop), as in a real RLC queue.
 Buffers are served first in, first out, so the queue also knows how long its oldest packet has
-waited (the head-of-line delay that delay-aware schedulers such as M-LWDF weigh).
+waited (the head-of-line delay that delay-aware schedulers such as M-LWDF weigh), and it can
+discard the packets of delay-critical users that waited past their deadline.
 """
 from __future__ import annotations
 
@@ -75,6 +76,22 @@ class PacketQueues:
             self._pending.append((self.tti, accepted))
         self.tti += 1
         return arrived, arrived - accepted
+
+    def expire(self, deadline_ttis: int, users: np.ndarray) -> np.ndarray:
+        """Discard the bits of ``users`` (a bool mask) queued for ``deadline_ttis`` TTIs or more; return them.
+
+        Call it after ``serve`` and before ``arrive``: a packet that arrived in TTI ``a`` has then had
+        the ``deadline_ttis`` chances ``a+1, ..., a+deadline_ttis`` to be sent. FIFO order means the
+        expired bits are the head of the queue, up to the end of the newest batch that is too old.
+        """
+        self._take_pending()
+        served = self._accepted - self.bits
+        too_old = (self.tti - self._batch_tti >= deadline_ttis) & users[:, None]
+        newest_too_old_end = np.where(too_old, self._batch_end, -np.inf).max(axis=1)
+        expired = np.clip(newest_too_old_end - served, 0.0, self.bits)
+        expired[expired < self.TOLERANCE_BITS] = 0.0
+        self.bits -= expired
+        return expired
 
     def _take_pending(self) -> None:
         """Write the pending TTIs' batches into each user's ring, oldest first."""

@@ -114,7 +114,8 @@ def cell_state(delay):
     """What the delay-aware rules read from an env, for 3 users with equal buffers and random channels."""
     rng = np.random.default_rng(0)
     return SimpleNamespace(head_of_line_delay=np.array(delay), bits_per_rbg=rng.uniform(100, 2000, (3, 6)),
-                           avg_throughput=rng.uniform(0, 3000, 3), buffer_bits=np.full(3, 24_000.0))
+                           avg_throughput=rng.uniform(0, 3000, 3), buffer_bits=np.full(3, 24_000.0),
+                           has_deadlines=False)
 
 
 def test_exp_pf_is_proportional_fair_while_delays_are_equal():
@@ -170,3 +171,29 @@ def test_jain_fairness_extremes_and_bad_input():
 def test_evaluate_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         evaluate(RoundRobin(), **{"n_episodes": 1, "seed": 0, **kwargs})
+
+
+def test_with_deadlines_the_delay_aware_rules_boost_only_the_delay_critical_users():
+    env = commenv.make_env(commenv.DELAY_CRITICAL).unwrapped
+    env.reset(seed=3)
+    for _ in range(6):  # serve only user 3: the others' packets age
+        env.step(np.full(6, 3))
+    delay, pf = env.head_of_line_delay, ProportionalFair().scores(env)
+    a = -np.log(0.05) / env.config.deadline_ttis
+    expected = np.where(env.critical, a * delay, 1.0)[:, None] * pf
+    np.testing.assert_allclose(MLWDF().scores(env), expected)
+    exp_scores = ExpPF().scores(env)
+    np.testing.assert_allclose(exp_scores[2:], pf[2:])  # best effort: plain proportional fair
+    assert not np.allclose(exp_scores[:2], pf[:2])
+    fill = env.buffer_bits / env.config.buffer_size_bits
+    rule = BufferWeighted(2.0, 3.0)
+    boost = np.where(env.critical, 3.0 * delay / env.config.deadline_ttis, 2.0 * fill)
+    np.testing.assert_allclose(rule.scores(env), env.channel.cqi / 15 * (1 + boost[:, None]))
+
+
+def test_strong_baselines_take_the_weights_tuned_for_the_cell():
+    assert commenv.strong_baselines()["buffer weighted"].weight == BufferWeighted.DEFAULT_WEIGHT
+    tuned = commenv.strong_baselines(commenv.DELAY_CRITICAL)["buffer weighted"]
+    assert (tuned.weight, tuned.deadline_weight) == BufferWeighted.TUNED_FOR_DEADLINES
+    with pytest.raises(ValueError, match="deadline_weight=-2"):
+        BufferWeighted(1.0, -2)

@@ -71,3 +71,45 @@ def test_mean_bound_averages_the_episodes_and_refuses_bad_counts():
     assert mean_bound(2, seed=5) == pytest.approx((episode_bound(5) + episode_bound(6)) / 2)
     with pytest.raises(ValueError, match="n_episodes=0"):
         mean_bound(0)
+
+
+@pytest.mark.parametrize("env_config", [commenv.DELAY_CRITICAL, {"delay_critical_ues": 4, "deadline_ttis": 3},
+                                        {"delay_critical_ues": 1, "deadline_ttis": 5, "drop_penalty": 3.0}])
+def test_no_scheduler_beats_the_bound_with_deadlines(env_config):
+    policies = {**commenv.all_baselines(), **commenv.strong_baselines(env_config), "random": commenv.RandomScheduler()}
+    for seed in (100, 101):
+        bound = episode_bound(seed, env_config)
+        returns = {name: commenv.evaluate(p, 1, seed, env_config)["mean_return"] for name, p in policies.items()}
+        assert all(value <= bound + 1e-6 for value in returns.values()), (seed, bound, returns)
+        assert bound > max(returns.values()) + 1.0
+
+
+def test_a_deadline_longer_than_the_episode_changes_nothing():
+    """No packet can expire inside the episode: the per-batch LP of a delay-critical user is the plain one."""
+    draws = episode_draws(10_000, episode_len=40)
+    plain = lp_bound(draws)
+    for users in (1, 4):
+        config = make_config({"delay_critical_ues": users, "deadline_ttis": 41})
+        assert lp_bound(EpisodeDraws(draws.bits, draws.arrived, draws.initial_buffer, config)) == (
+            pytest.approx(plain, rel=1e-7))
+    short = make_config({"delay_critical_ues": 4, "deadline_ttis": 2})
+    assert lp_bound(EpisodeDraws(draws.bits, draws.arrived, draws.initial_buffer, short)) < plain - 0.5
+
+
+def test_the_bound_knows_when_a_packet_expires():
+    """One user with a 1-TTI deadline, one RBG carrying 600 bits per TTI, 1000 bits arriving in TTI 0.
+
+    The initial 500 bits go out in TTI 0. The batch can be sent only in TTI 1 (600 bits); the other
+    400 expire after TTI 1 and cost 400. Nothing is left for TTI 2. Return: 500 + 600 - 400 = 700
+    bits, over the offered 1000 bits per TTI of the cell: 0.7.
+    """
+    config = make_config({"n_ues": 1, "n_rbgs": 1, "arrival_rate_mbps": 1.0, "packet_size_bits": 1000,
+                          "buffer_size_bits": 2000, "delay_critical_ues": 1, "deadline_ttis": 1})
+    draws = EpisodeDraws(np.full((3, 1, 1), 600.0), np.array([[1000.0], [0.0], [0.0]]), np.array([500.0]), config)
+    assert lp_bound(draws) == pytest.approx(0.7, abs=1e-7)
+    # Were the deadline 2 TTIs, all 1000 bits could go out (600 in TTI 1, 400 in TTI 2): 1.5.
+    longer = make_config({**{k: getattr(config, k) for k in ("n_ues", "n_rbgs", "arrival_rate_mbps",
+                                                              "packet_size_bits", "buffer_size_bits")},
+                          "delay_critical_ues": 1, "deadline_ttis": 2})
+    assert lp_bound(EpisodeDraws(draws.bits, draws.arrived, draws.initial_buffer, longer)) == (
+        pytest.approx(1.5, abs=1e-7))

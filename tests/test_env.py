@@ -132,6 +132,38 @@ def test_observation_splits_into_its_three_parts():
     assert env.split_observation(batch)[0].shape == (2, 4, 6)
 
 
+def test_delay_critical_users_add_deadline_features_and_lose_late_packets():
+    env = RadioSchedulingEnv(commenv.DELAY_CRITICAL)
+    obs, _ = env.reset(seed=1)
+    assert obs.shape == (4 * 6 + 4 * 4,) and env.observation_space.contains(obs)
+    assert env.split_observation(obs)[2].shape == (4,)  # the first three parts are where they always are
+    expired = dropped = delivered = arrived = 0.0
+    before = env.buffer_bits.sum()
+    for _ in range(60):  # serve only user 3: the delay-critical users 0 and 1 lose packets
+        obs, reward, _, _, info = env.step(np.full(6, 3))
+        pressure, critical = env.split_delay_features(obs)
+        np.testing.assert_array_equal(critical, [1, 1, 0, 0])
+        np.testing.assert_allclose(pressure, np.where(env.critical, env.head_of_line_delay / 10, 0.0), rtol=1e-6)
+        assert np.all(info["expired_bits"][2:] == 0) and env.observation_space.contains(obs)
+        lost = info["dropped_bits"].sum() + info["expired_bits"].sum()
+        assert reward == pytest.approx((info["delivered_bits"].sum() - lost) / env.offered_bits_per_tti)
+        expired += info["expired_bits"].sum()
+        dropped += info["dropped_bits"].sum()
+        delivered += info["delivered_bits"].sum()
+        arrived += info["arrived_bits"].sum()
+    assert expired > 0 and env.head_of_line_delay[:2].max() <= 10
+    assert before + arrived - delivered - dropped - expired == pytest.approx(env.buffer_bits.sum())
+    with pytest.raises(ValueError, match="no delay-critical users"):
+        RadioSchedulingEnv().split_delay_features(obs)
+
+
+def test_without_delay_critical_users_nothing_expires():
+    env = RadioSchedulingEnv({"deadline_ttis": 1})
+    env.reset(seed=0)
+    for _ in range(50):
+        assert not env.step(np.zeros(6, dtype=np.int64))[4]["expired_bits"].any()
+
+
 def test_render_draws_an_rgb_frame():
     pytest.importorskip("matplotlib")
     env = RadioSchedulingEnv(render_mode="rgb_array")
@@ -159,6 +191,9 @@ def test_render_draws_an_rgb_frame():
     ({"snr_db_low": float("inf")}, "'snr_db_low'=inf"),
     ({"snr_db_low": 30.0}, "must not exceed snr_db_high=20.0"),
     ({"buffer_size_bits": 100}, "packet_size_bits=12000"),
+    ({"delay_critical_ues": 5}, "must not exceed n_ues=4"),
+    ({"delay_critical_ues": -1}, "'delay_critical_ues'=-1"),
+    ({"deadline_ttis": 0}, "'deadline_ttis'=0"),
 ])
 def test_bad_config_names_the_value_and_what_is_allowed(config, match):
     with pytest.raises(ValueError, match=match):

@@ -95,3 +95,35 @@ def test_a_real_envrunner_builds_the_inference_only_copy():
         assert not hasattr(runner.module, "vf") and not hasattr(runner.module, "vf_encoder")
     finally:
         runner.stop()
+
+
+def test_the_deadline_module_adds_its_features_and_keeps_users_symmetric():
+    from commenv.rllib.modules import DEADLINE_FEATURES, DeadlinePairScorerModule
+
+    env = commenv.RadioSchedulingEnv(commenv.DELAY_CRITICAL)
+    torch.manual_seed(0)
+    module = RLModuleSpec(module_class=DeadlinePairScorerModule, observation_space=env.observation_space,
+                          action_space=env.action_space).build()
+    obs, _ = env.reset(seed=3)
+    for _ in range(4):
+        obs = env.step(np.full(6, 3))[0]  # users 0-2 wait: their pressure grows
+    features = module.pair_features(torch.as_tensor(obs[None]))[0]
+    assert features.shape == (4, 6, len(PAIR_FEATURES) + len(DEADLINE_FEATURES))
+    pressure, critical = env.split_delay_features(obs)
+    torch.testing.assert_close(features[:, 0, 5], torch.as_tensor(pressure))
+    torch.testing.assert_close(features[:, 0, 6], torch.as_tensor(critical))
+    best = np.argmax(env.channel.cqi, axis=1)
+    assert all(features[u, best[u], 7] == 0 for u in range(4))  # each user's best RBG has rank 0
+    assert pressure[:2].min() > 0 and features[..., 7].max() > 0
+    # Users stay interchangeable: permuting users permutes the logits.
+    cqi, buffer, throughput = env.split_observation(obs)
+    order = np.array([1, 0, 3, 2])
+    swapped = np.concatenate([cqi[order].ravel(), buffer[order], throughput[order], pressure[order],
+                              critical[order]]).astype(np.float32)
+    logits = [module.forward_inference({Columns.OBS: torch.as_tensor(o[None])})[Columns.ACTION_DIST_INPUTS]
+              .reshape(6, 4) for o in (obs, swapped)]
+    torch.testing.assert_close(logits[1], logits[0][:, order])
+    with pytest.raises(ValueError, match="use PairScorerModule"):
+        plain = commenv.RadioSchedulingEnv()
+        RLModuleSpec(module_class=DeadlinePairScorerModule, observation_space=plain.observation_space,
+                     action_space=plain.action_space).build()

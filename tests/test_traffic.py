@@ -17,6 +17,7 @@ def reference_delays(config, seed, n_steps=400, read_every=1):
     rng = np.random.default_rng(seed)
     queues = [deque([[-1, bits]]) if bits > 0 else deque() for bits in env.buffer_bits.tolist()]
     expected, measured = [], []
+    deadline, critical = env.config.deadline_ttis, env.critical
     for t in range(n_steps):
         if t % read_every == 0:
             expected.append([t - q[0][0] if q else 0 for q in queues])
@@ -31,6 +32,10 @@ def reference_delays(config, seed, n_steps=400, read_every=1):
                 left -= sent
                 if q[0][1] <= 1e-9:
                     q.popleft()
+            expired = 0.0
+            while critical[user] and q and t - q[0][0] >= deadline:  # had its deadline_ttis chances
+                expired += q.popleft()[1]
+            assert info["expired_bits"][user] == pytest.approx(expired, abs=1e-6)
             accepted = info["arrived_bits"][user] - info["dropped_bits"][user]
             if accepted > 0:
                 q.append([t, accepted])
@@ -39,12 +44,17 @@ def reference_delays(config, seed, n_steps=400, read_every=1):
 
 @pytest.mark.parametrize("config", [None, {"arrival_rate_mbps": 4.0},
                                     {"arrival_rate_mbps": 0.5, "packet_size_bits": 5000, "buffer_size_bits": 23_000},
-                                    {"arrival_rate_mbps": 30.0, "buffer_size_bits": 12_000}])
+                                    {"arrival_rate_mbps": 30.0, "buffer_size_bits": 12_000},
+                                    {"delay_critical_ues": 2, "deadline_ttis": 10},
+                                    {"delay_critical_ues": 4, "deadline_ttis": 3, "arrival_rate_mbps": 4.0}])
 @pytest.mark.parametrize("read_every", [1, 7, 300])
 def test_head_of_line_delay_follows_every_packet(config, read_every):
     expected, measured = reference_delays(config, seed=3, n_steps=700, read_every=read_every)
     np.testing.assert_array_equal(measured, expected)
-    assert expected.max() > 10  # starved users really aged, so the test can fail
+    cell = RadioSchedulingEnv(config)
+    if cell.has_deadlines and read_every == 1:  # a delay-critical packet is sent or gone by its deadline, and some reach it
+        assert expected[:, cell.critical].max() == cell.config.deadline_ttis
+    assert expected[:, ~cell.critical].max(initial=11) > 10  # starved users really aged, so the test can fail
 
 
 def test_a_packet_waits_one_tti_when_first_seen_and_an_empty_buffer_has_no_delay():

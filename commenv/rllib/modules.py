@@ -100,3 +100,53 @@ class PairScorerModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         pairs = self.vf_encoder(self.pair_features(batch[Columns.OBS])).flatten(1, 2)  # (B, pairs, hidden)
         pooled = torch.cat([pairs.mean(dim=1), pairs.max(dim=1).values], dim=-1)
         return self.vf(pooled).squeeze(-1)
+
+
+DEADLINE_FEATURES = ("deadline_pressure", "delay_critical", "rbg_rank_for_user")
+
+
+class DeadlinePairScorerModule(PairScorerModule):
+    """Changes from ``PairScorerModule``: for a cell with delay-critical users, three more pair features.
+
+    That cell's observation carries two more parts (``RadioSchedulingEnv.split_delay_features``),
+    and each pair gets ``DEADLINE_FEATURES`` besides ``PAIR_FEATURES``: the user's deadline pressure
+    and class, and the RBG's rank among the user's own RBGs. Every RBG's user is drawn on its own,
+    so the rank is what lets the one shared scorer learn "a user with one packet left takes only
+    its best RBG" instead of handing all its good RBGs to a buffer one of them empties.
+    """
+
+    feature_names = PAIR_FEATURES + DEADLINE_FEATURES
+
+    @override(PairScorerModule)
+    def setup(self):
+        """The parent's networks for ``len(feature_names)`` features; the parent's setup checks the plain layout."""
+        nvec = self.action_space.nvec
+        self.n_ues, self.n_rbgs = int(nvec[0]), len(nvec)
+        expected = self.n_ues * self.n_rbgs + 4 * self.n_ues
+        if self.observation_space.shape != (expected,):
+            raise ValueError(f"observation shape {self.observation_space.shape} does not fit comm_env with "
+                             f"{self.n_ues} users, {self.n_rbgs} RBGs and delay-critical users (expected "
+                             f"({expected},)); for a cell without delay-critical users use PairScorerModule")
+        config = self.model_config
+        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
+        hiddens = list(config.get("fcnet_hiddens") or [32, 32])
+        activation = config.get("fcnet_activation") or "tanh"
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"fcnet_activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}")
+        n_features = len(self.feature_names)
+        self.pi = mlp([n_features, *hiddens, 1], activation)
+        self.vf_encoder = mlp([n_features, *hiddens], activation)
+        self.vf = nn.Sequential(ACTIVATIONS[activation](), nn.Linear(2 * hiddens[-1], 1))
+        self.action_dist_cls = TorchMultiCategorical.get_partial_dist_cls(
+            space=self.action_space, input_lens=[self.n_ues] * self.n_rbgs)
+
+    @override(PairScorerModule)
+    def pair_features(self, obs: torch.Tensor) -> torch.Tensor:
+        u, r = self.n_ues, self.n_rbgs
+        plain = super().pair_features(obs[:, : u * r + 2 * u])
+        cqi = obs[:, : u * r].reshape(-1, u, r)
+        pressure = obs[:, u * r + 2 * u : u * r + 3 * u, None].expand(-1, u, r)
+        critical = obs[:, u * r + 3 * u :, None].expand(-1, u, r)
+        # Rank 0 for the user's best RBG: how many of its other RBGs are strictly better, over n_rbgs.
+        rank = (cqi[:, :, None, :] > cqi[:, :, :, None]).sum(dim=-1).to(cqi.dtype) / r
+        return torch.cat([plain, torch.stack([pressure, critical, rank], dim=-1)], dim=-1)
