@@ -1,30 +1,37 @@
 """How good are the rules, and how far from perfect? Tune them, then score them against the clairvoyant bound.
 
-    .venv/bin/python -m benchmarks.baselines
+    .venv/bin/python -m benchmarks.baselines                          # the lessons' default cell
+    .venv/bin/python -m benchmarks.baselines --cell delay-critical    # commenv.DELAY_CRITICAL
 
 First the tuned rules' parameters are swept on tuning episodes (seeds 20000, 20001, ...), which
 no comparison uses; then every baseline, the tuned defaults and the neighbouring weights are
 scored on the held-out episodes (seeds 10000, 10001, ..., the ones ``benchmarks.learning`` scores
 PPO on), next to the mean LP bound of ``commenv.bound``, and each return is given as a fraction of
-that bound. No Ray: it runs in seconds.
+that bound. No Ray: it runs in well under a minute (the delay-critical sweep in a few).
 """
 from __future__ import annotations
 
 import argparse
 
 import commenv
-from commenv.baselines import BufferWeighted, ExpPF, strong_baselines
+from commenv.baselines import MLWDF, BufferWeighted, ExpPF, strong_baselines
 from commenv.bound import mean_bound
 
 HELD_OUT_SEED = 10_000  # the evaluation episodes of benchmarks.learning and Lesson 1.3
 TUNING_SEED = 20_000    # parameters are chosen here, never on the held-out episodes
 WEIGHTS = (1.0, 2.0, 3.0, 5.0, 8.0)         # BufferWeighted's weight
 TARGETS = (5.0, 10.0, 20.0, 40.0, 80.0)     # EXP/PF's target delay, TTIs
+# With delay-critical users: BufferWeighted's (weight, deadline_weight), and delta of M-LWDF and EXP/PF.
+DEADLINE_WEIGHTS = tuple((w, d) for w in (1.0, 2.0, 3.0, 5.0) for d in (1.0, 2.0, 3.0, 5.0, 10.0))
+DELTAS = (0.001, 0.01, 0.05, 0.2, 0.5)
+CELLS = {"default": commenv.DEFAULT, "delay-critical": commenv.DELAY_CRITICAL}
+# Lesson 1.2's exercise rule as written (buffer fill for every user): its best weight in each cell.
+EXERCISE_WEIGHTS = {"default": BufferWeighted.DEFAULT_WEIGHT, "delay-critical": 1.0}
 
 
-def every_baseline() -> dict:
-    """The lessons' four textbook rules and the tuned ones, keyed by display name."""
-    return {**commenv.all_baselines(), **strong_baselines()}
+def every_baseline(env_config: dict | None = None) -> dict:
+    """The lessons' four textbook rules and the tuned ones (tuned for ``env_config``), keyed by display name."""
+    return {**commenv.all_baselines(), **strong_baselines(env_config)}
 
 
 def mean_returns(policies: dict, n_episodes: int, seed: int, env_config: dict | None = None) -> dict:
@@ -32,16 +39,25 @@ def mean_returns(policies: dict, n_episodes: int, seed: int, env_config: dict | 
             for name, policy in policies.items()}
 
 
-def sweep(n_episodes: int, seed: int = TUNING_SEED) -> dict:
-    """``{rule: {parameter: mean return}}`` on the tuning episodes."""
-    return {"buffer weighted, weight": mean_returns({w: BufferWeighted(w) for w in WEIGHTS}, n_episodes, seed),
-            "EXP/PF, target delay (TTI)": mean_returns({t: ExpPF(t) for t in TARGETS}, n_episodes, seed)}
+def sweep(n_episodes: int, seed: int = TUNING_SEED, env_config: dict | None = None) -> dict:
+    """``{rule: {parameter: mean return}}`` on the tuning episodes of the cell ``env_config``."""
+    if not commenv.make_env(env_config).unwrapped.has_deadlines:
+        return {"buffer weighted, weight": mean_returns({w: BufferWeighted(w) for w in WEIGHTS}, n_episodes, seed),
+                "EXP/PF, target delay (TTI)": mean_returns({t: ExpPF(t) for t in TARGETS}, n_episodes, seed)}
+    return {"buffer weighted, (weight, deadline weight)": mean_returns(
+                {w: BufferWeighted(*w) for w in DEADLINE_WEIGHTS}, n_episodes, seed, env_config),
+            "exercise rule (fill only), weight": mean_returns({w: BufferWeighted(w, None) for w in WEIGHTS},
+                                                              n_episodes, seed, env_config),
+            "M-LWDF, delta": mean_returns({d: MLWDF(d) for d in DELTAS}, n_episodes, seed, env_config),
+            "EXP/PF, delta": mean_returns({d: ExpPF(violation_probability=d) for d in DELTAS}, n_episodes, seed,
+                                          env_config)}
 
 
-def score_with_bound(n_episodes: int, seed: int = HELD_OUT_SEED, policies: dict | None = None) -> tuple[dict, float]:
+def score_with_bound(n_episodes: int, seed: int = HELD_OUT_SEED, policies: dict | None = None,
+                     env_config: dict | None = None) -> tuple[dict, float]:
     """Mean return of each policy (every baseline by default) and the mean bound, on the same episodes."""
-    returns = mean_returns(every_baseline() if policies is None else policies, n_episodes, seed)
-    return returns, mean_bound(n_episodes, seed)
+    returns = mean_returns(every_baseline(env_config) if policies is None else policies, n_episodes, seed, env_config)
+    return returns, mean_bound(n_episodes, seed, env_config)
 
 
 def table(returns: dict, bound: float) -> str:
@@ -51,25 +67,37 @@ def table(returns: dict, bound: float) -> str:
     return "\n".join(lines)
 
 
+def label(parameter) -> str:
+    return "(" + ", ".join(f"{p:g}" for p in parameter) + ")" if isinstance(parameter, tuple) else f"{parameter:g}"
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=20, help="held-out episodes (default 20, seeds 10000...)")
     parser.add_argument("--tuning-episodes", type=int, default=40,
                         help="tuning episodes per parameter value (default 40, seeds 20000...)")
+    parser.add_argument("--cell", choices=sorted(CELLS), default="default",
+                        help="default: the lessons' cell; delay-critical: commenv.DELAY_CRITICAL")
     args = parser.parse_args(argv)
+    env_config = CELLS[args.cell]
 
-    swept = sweep(args.tuning_episodes)
-    tuning_bound = mean_bound(args.tuning_episodes, TUNING_SEED)
+    swept = sweep(args.tuning_episodes, TUNING_SEED, env_config)
+    tuning_bound = mean_bound(args.tuning_episodes, TUNING_SEED, env_config)
+    print(f"{args.cell} cell {env_config}")
     print(f"tuning sweep: mean return on {args.tuning_episodes} episodes from seed {TUNING_SEED} "
           f"(bound {tuning_bound:.2f})")
     for rule, results in swept.items():
         best = max(results, key=results.get)
-        print(f"  {rule}: " + ", ".join(f"{p:g} {v:.2f}" for p, v in results.items()) + f"  -> best {best:g}")
-    policies = every_baseline()
-    policies.update({f"buffer weighted w={w:g}": BufferWeighted(w) for w in (3.0, 5.0)})
+        print(f"  {rule}: " + ", ".join(f"{label(p)} {v:.2f}" for p, v in results.items()) + f"  -> best {label(best)}")
+    policies = every_baseline(env_config)
+    if not env_config:
+        policies.update({f"buffer weighted w={w:g}": BufferWeighted(w) for w in (3.0, 5.0)})
+    else:
+        weight = EXERCISE_WEIGHTS[args.cell]
+        policies[f"exercise rule w={weight:g}"] = BufferWeighted(weight, None)
     policies["random"] = commenv.RandomScheduler()
-    returns, bound = score_with_bound(args.episodes, HELD_OUT_SEED, policies)
-    print(f"\nheld-out: {args.episodes} episodes from seed {HELD_OUT_SEED}, default config")
+    returns, bound = score_with_bound(args.episodes, HELD_OUT_SEED, policies, env_config)
+    print(f"\nheld-out: {args.episodes} episodes from seed {HELD_OUT_SEED}, {args.cell} cell")
     print(table(returns, bound))
     return {"sweep": swept, "tuning_bound": tuning_bound, "returns": returns, "bound": bound}
 

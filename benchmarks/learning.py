@@ -1,31 +1,61 @@
 """Does PPO learn to schedule? Train the course's config on several seeds and compare with the baselines.
 
-    .venv/bin/python -m benchmarks.learning                  # the config Lesson 1 trains, 3 seeds
-    .venv/bin/python -m benchmarks.learning --module default # the same with PPO's default MLP module
+    .venv/bin/python -m benchmarks.learning                    # Lesson 1.3's config on DELAY_CRITICAL, 3 seeds
+    .venv/bin/python -m benchmarks.learning --cell default     # the same on the lessons' default cell
+    .venv/bin/python -m benchmarks.learning --module default   # with PPO's default MLP module
 
 For every seed it trains ``--iterations`` PPO iterations, scores the greedy policy on held-out
 episodes (seeds the training never saw, the same for every policy) every ``--eval-every``
-iterations, and prints PPO's final held-out return, every baseline's (the lessons' four and the
-tuned rules of ``benchmarks.baselines``), each as a fraction of the clairvoyant LP bound of
-``commenv.bound`` on the same episodes, and the env steps and training seconds (evaluation time
-excluded) PPO needed to first reach the best baseline.
+iterations, and prints PPO's final held-out return, every baseline's (the lessons' four, the
+tuned rules of ``benchmarks.baselines`` and Lesson 1.2's exercise rule at its best weight), each
+as a fraction of the clairvoyant LP bound of ``commenv.bound`` on the same episodes, and the env
+steps and training seconds (evaluation time excluded) PPO needed to first reach the best baseline.
+Then a paired comparison with the best rule: per held-out episode (the same channel and traffic
+for both: common random numbers), PPO's return minus the rule's, with a 95% t-interval over the
+episodes, for each seed and for the mean over seeds.
 The last line gives the medians over seeds, which is what the README quotes.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
+import numpy as np
+
 import commenv
-from benchmarks.baselines import HELD_OUT_SEED, score_with_bound  # held-out seeds 10000, 10001, ...
+from benchmarks.baselines import CELLS, EXERCISE_WEIGHTS, HELD_OUT_SEED, every_baseline  # held-out seeds 10000...
+from commenv.bound import mean_bound
+
+
+def episode_returns(policy, n_episodes: int, env_config: dict) -> np.ndarray:
+    """The return of each held-out episode (seeds 10000, 10001, ...), for a paired comparison."""
+    env = commenv.make_env(env_config)
+    return np.array([commenv.run_episode(policy, env, HELD_OUT_SEED + i)["return"] for i in range(n_episodes)])
+
+
+def paired_difference(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float, float]:
+    """Mean per-episode difference and its 95% t-interval: (mean, low, high)."""
+    from scipy import stats
+
+    diff = np.asarray(ours, dtype=float) - np.asarray(theirs, dtype=float)
+    if diff.size < 2:
+        raise ValueError(f"a paired comparison needs at least 2 episodes, got {diff.size}")
+    half = stats.t.ppf(0.975, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size)
+    return float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)
+
+
+def difference_text(mean: float, low: float, high: float) -> str:
+    return f"{mean:+.2f} (95% CI {low:+.2f} to {high:+.2f})"
 
 
 def train_one(seed: int, args, best_baseline: float) -> dict:
     from commenv.rllib import module_policy
     from rllib_course.training import course_ppo_config
 
-    config = course_ppo_config(seed=seed)
+    env_config = CELLS[args.cell]
+    config = course_ppo_config(seed=seed, env_config=env_config)
     if args.module == "default":
         from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
         from ray.rllib.core.rl_module.rl_module import RLModuleSpec
@@ -42,7 +72,8 @@ def train_one(seed: int, args, best_baseline: float) -> dict:
             train_seconds += time.perf_counter() - start
             if iteration % args.eval_every and iteration != args.iterations:
                 continue
-            held_out = commenv.evaluate(module_policy(algo.get_module()), args.episodes, HELD_OUT_SEED)["mean_return"]
+            returns = episode_returns(module_policy(algo.get_module()), args.episodes, env_config)
+            held_out = float(returns.mean())
             steps = int(result["num_env_steps_sampled_lifetime"])
             print(f"  seed {seed} iteration {iteration:3d}  env steps {steps:7d}  train s {train_seconds:6.1f}  "
                   f"held-out return {held_out:7.2f}", flush=True)
@@ -50,7 +81,7 @@ def train_one(seed: int, args, best_baseline: float) -> dict:
                 reached = (steps, train_seconds)
     finally:
         algo.stop()
-    return {"return": held_out, "steps": steps, "seconds": train_seconds, "reached": reached}
+    return {"return": held_out, "episodes": returns, "steps": steps, "seconds": train_seconds, "reached": reached}
 
 
 def score(value: float, bound: float) -> str:
@@ -73,17 +104,29 @@ def summary_line(module: str, ppo_returns: list, baselines: dict, bound: float, 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--iterations", type=int, default=15, help="PPO iterations per seed (default 15)")
-    parser.add_argument("--eval-every", type=int, default=1, help="evaluate every N iterations (default 1)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="PPO iterations per seed (default: the course config's for the cell)")
+    parser.add_argument("--eval-every", type=int, default=5, help="evaluate every N iterations (default 5)")
     parser.add_argument("--episodes", type=int, default=20, help="held-out episodes per evaluation (default 20)")
+    parser.add_argument("--cell", choices=sorted(CELLS), default="delay-critical",
+                        help="delay-critical: commenv.DELAY_CRITICAL (default); default: the lessons' default cell")
     parser.add_argument("--module", choices=["course", "default"], default="course",
-                        help="course: PairScorerModule (Lesson 1's config); default: PPO's default MLP")
+                        help="course: the course's pair-scoring module (Lesson 1's config); default: PPO's default MLP")
     args = parser.parse_args(argv)
+    if args.episodes < 2:
+        parser.error(f"--episodes={args.episodes}: a paired comparison needs at least 2")
+    from rllib_course.training import course_iterations
 
-    baselines, bound = score_with_bound(args.episodes, HELD_OUT_SEED)
+    env_config = CELLS[args.cell]
+    args.iterations = args.iterations or course_iterations(env_config)
+    weight = EXERCISE_WEIGHTS[args.cell]
+    policies = {**every_baseline(env_config), f"exercise rule w={weight:g}": commenv.BufferWeighted(weight, None)}
+    per_episode = {name: episode_returns(p, args.episodes, env_config) for name, p in policies.items()}
+    baselines = {name: float(r.mean()) for name, r in per_episode.items()}
+    bound = mean_bound(args.episodes, HELD_OUT_SEED, env_config)
     best_name = max(baselines, key=baselines.get)
-    print("held-out return of the baselines: " + ", ".join(f"{n} {score(v, bound)}" for n, v in baselines.items())
-          + f"; clairvoyant LP bound {bound:.2f}")
+    print(f"{args.cell} cell {env_config}; held-out return of the baselines: "
+          + ", ".join(f"{n} {score(v, bound)}" for n, v in baselines.items()) + f"; clairvoyant LP bound {bound:.2f}")
     import ray
 
     from rllib_course.ray_start import start_ray
@@ -94,8 +137,17 @@ def main(argv=None):
     for seed, run in zip(args.seeds, runs):
         reached = (f"reached {best_name} after {run['reached'][0]} env steps, {run['reached'][1]:.1f} s"
                    if run["reached"] else f"did not reach {best_name}")
-        print(f"seed {seed}: PPO held-out return {score(run['return'], bound)} after {run['steps']} env steps, "
-              f"{run['seconds']:.1f} s of training; {reached}")
+        paired = difference_text(*paired_difference(run["episodes"], per_episode[best_name]))
+        print(f"seed {seed}: PPO held-out return {score(run['return'], bound)} = "
+              f"{run['return'] / baselines[best_name]:.3f} x {best_name}, after {run['steps']} env steps, "
+              f"{run['seconds']:.1f} s of training; {reached}; paired difference per episode {paired}")
+    mean_over_seeds = np.mean([run["episodes"] for run in runs], axis=0)
+    median = statistics.median(run["return"] for run in runs)
+    print(f"PPO (median seed) / {best_name} = {median / baselines[best_name]:.3f}; PPO averaged over the seeds, "
+          f"minus {best_name}, per episode: "
+          + difference_text(*paired_difference(mean_over_seeds, per_episode[best_name]))
+          + f" over {args.episodes} episodes; training s per seed: "
+          + ", ".join(f"{run['seconds']:.1f}" for run in runs))
     print(summary_line(args.module, [r["return"] for r in runs], baselines, bound, best_name,
                        [r["reached"] for r in runs if r["reached"]]))
     ray.shutdown()

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from commenv.channel import MAX_CQI
-from commenv.config import make_config
+from commenv.registration import make_env
 
 
 class BufferAwareScheduler:
@@ -114,6 +114,12 @@ def _check_weight(name: str, value) -> float:
     return float(value)
 
 
+def _check_probability(value) -> float:
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1):
+        raise ValueError(f"violation_probability={value!r} must lie in (0, 1)")
+    return float(value)
+
+
 class BufferWeighted(BufferAwareScheduler):
     """Channel quality boosted by buffer fill: ``cqi / 15 * (1 + weight * buffer / buffer_size)``.
 
@@ -121,6 +127,7 @@ class BufferWeighted(BufferAwareScheduler):
     as much as a delivery earns, so a user close to overflowing is worth serving on a worse RBG.
     A delay-critical user's packets expire long before its buffer fills, so for it the boost is
     ``deadline_weight * head-of-line delay / deadline_ttis`` instead: urgency, not fill.
+    ``deadline_weight=None`` keeps the exercise's rule as written, buffer fill for every user.
     The defaults are the best on tuning episodes (seeds 20000 and up), never on the held-out ones:
     ``weight`` for the default cell, both for ``commenv.DELAY_CRITICAL`` (``TUNED``;
     ``python -m benchmarks.baselines`` runs the sweeps).
@@ -128,16 +135,16 @@ class BufferWeighted(BufferAwareScheduler):
 
     name = "buffer weighted"
     DEFAULT_WEIGHT = 5.0
-    DEFAULT_DEADLINE_WEIGHT = 3.0
-    TUNED_FOR_DEADLINES = (2.0, 3.0)  # (weight, deadline_weight), best on DELAY_CRITICAL's tuning episodes
+    DEFAULT_DEADLINE_WEIGHT = 5.0
+    TUNED_FOR_DEADLINES = (DEFAULT_WEIGHT, DEFAULT_DEADLINE_WEIGHT)  # best on DELAY_CRITICAL's tuning episodes
 
-    def __init__(self, weight: float = DEFAULT_WEIGHT, deadline_weight: float = DEFAULT_DEADLINE_WEIGHT):
+    def __init__(self, weight: float = DEFAULT_WEIGHT, deadline_weight: float | None = DEFAULT_DEADLINE_WEIGHT):
         self.weight = _check_weight("weight", weight)
-        self.deadline_weight = _check_weight("deadline_weight", deadline_weight)
+        self.deadline_weight = None if deadline_weight is None else _check_weight("deadline_weight", deadline_weight)
 
     def scores(self, env) -> np.ndarray:
         boost = self.weight * env.buffer_bits / env.config.buffer_size_bits
-        if env.has_deadlines:
+        if env.has_deadlines and self.deadline_weight is not None:
             urgency = self.deadline_weight * env.head_of_line_delay / env.config.deadline_ttis
             boost = np.where(env.critical, urgency, boost)
         return env.channel.cqi / MAX_CQI * (1.0 + boost[:, None])
@@ -151,17 +158,20 @@ class MLWDF(BufferAwareScheduler):
     ``a = -log(delta) / tau`` is the same for every user of the default cell (one traffic class),
     so it scales all priorities alike and changes no decision: the rule has no parameter to tune.
     With delay-critical users it is used as in LTE practice (Capozzi et al., 2013): those users get
-    ``a * delay`` with ``tau = deadline_ttis`` and ``delta = 0.05``, best-effort users plain
-    proportional fair.
+    ``a * delay`` with ``tau = deadline_ttis``, best-effort users plain proportional fair; then
+    ``delta`` sets how much a late critical packet outweighs best effort (``TUNED_FOR_DEADLINES``).
     """
 
     name = "M-LWDF"
-    VIOLATION_PROBABILITY = 0.05
+    TUNED_FOR_DEADLINES = 0.05  # delta, best on DELAY_CRITICAL's tuning episodes
+
+    def __init__(self, violation_probability: float = TUNED_FOR_DEADLINES):
+        self.violation_probability = _check_probability(violation_probability)
 
     def scores(self, env) -> np.ndarray:
         weight = env.head_of_line_delay.astype(float)
         if env.has_deadlines:
-            a = -math.log(self.VIOLATION_PROBABILITY) / env.config.deadline_ttis
+            a = -math.log(self.violation_probability) / env.config.deadline_ttis
             weight = np.where(env.critical, a * weight, 1.0)
         return weight[:, None] * env.bits_per_rbg / (env.avg_throughput[:, None] + 1.0)
 
@@ -181,15 +191,14 @@ class ExpPF(BufferAwareScheduler):
 
     name = "EXP/PF"
     DEFAULT_TARGET_TTI = 40.0
+    TUNED_FOR_DEADLINES = 0.05  # delta, best on DELAY_CRITICAL's tuning episodes (tau is the deadline there)
 
     def __init__(self, target_delay_tti: float = DEFAULT_TARGET_TTI, violation_probability: float = 0.05):
         if not (isinstance(target_delay_tti, (int, float)) and math.isfinite(target_delay_tti)
                 and target_delay_tti > 0):
             raise ValueError(f"target_delay_tti={target_delay_tti!r} must be a finite number > 0")
-        if not (isinstance(violation_probability, (int, float)) and 0 < violation_probability < 1):
-            raise ValueError(f"violation_probability={violation_probability!r} must lie in (0, 1)")
         self.target_delay_tti = float(target_delay_tti)
-        self.violation_probability = float(violation_probability)
+        self.violation_probability = _check_probability(violation_probability)
         self.a = -math.log(violation_probability) / target_delay_tti
 
     def scores(self, env) -> np.ndarray:
@@ -230,11 +239,14 @@ def all_baselines() -> dict:
 def strong_baselines(env_config: dict | None = None) -> dict:
     """Fresh instances of the tuned rules (buffer weighted, M-LWDF, EXP/PF), keyed by display name.
 
-    With delay-critical users in ``env_config`` the buffer-weighted rule takes the weights tuned
-    for ``commenv.DELAY_CRITICAL`` (``BufferWeighted.TUNED_FOR_DEADLINES``). Kept apart from
+    With delay-critical users in ``env_config`` each rule takes the parameters tuned for
+    ``commenv.DELAY_CRITICAL`` (each class's ``TUNED_FOR_DEADLINES``). Kept apart from
     ``all_baselines`` so that the lessons' stored tables stay as they are;
     ``{**all_baselines(), **strong_baselines(env_config)}`` is every baseline.
     """
-    has_deadlines = make_config(env_config).delay_critical_ues > 0
-    buffer_weighted = BufferWeighted(*BufferWeighted.TUNED_FOR_DEADLINES) if has_deadlines else BufferWeighted()
-    return {p.name: p for p in (buffer_weighted, MLWDF(), ExpPF())}
+    if make_env(env_config).unwrapped.has_deadlines:  # make_env also takes the key episode_len
+        rules = (BufferWeighted(*BufferWeighted.TUNED_FOR_DEADLINES), MLWDF(MLWDF.TUNED_FOR_DEADLINES),
+                 ExpPF(violation_probability=ExpPF.TUNED_FOR_DEADLINES))
+    else:
+        rules = (BufferWeighted(), MLWDF(), ExpPF())
+    return {p.name: p for p in rules}

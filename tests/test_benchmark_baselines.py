@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("scipy")
@@ -29,6 +30,32 @@ def test_the_table_scores_every_baseline_against_the_bound(capsys):
     assert commenv.ExpPF.DEFAULT_TARGET_TTI in baselines.TARGETS
 
 
+def test_the_delay_critical_table_includes_the_exercise_rule_and_tunes_every_rule(capsys):
+    figures = baselines.main(["--episodes", "2", "--tuning-episodes", "1", "--cell", "delay-critical"])
+    out = capsys.readouterr().out
+    exercise = f"exercise rule w={baselines.EXERCISE_WEIGHTS['delay-critical']:g}"
+    assert set(EVERY) | {exercise, "random"} == set(figures["returns"])
+    assert all(value <= figures["bound"] for value in figures["returns"].values())
+    swept = figures["sweep"]
+    assert set(swept["buffer weighted, (weight, deadline weight)"]) == set(baselines.DEADLINE_WEIGHTS)
+    assert commenv.BufferWeighted.TUNED_FOR_DEADLINES in baselines.DEADLINE_WEIGHTS
+    assert baselines.EXERCISE_WEIGHTS["delay-critical"] in swept["exercise rule (fill only), weight"]
+    assert commenv.MLWDF.TUNED_FOR_DEADLINES in swept["M-LWDF, delta"]
+    assert commenv.ExpPF.TUNED_FOR_DEADLINES in swept["EXP/PF, delta"]
+    assert "delay-critical cell" in out and "-> best (" in out
+
+
+def test_the_paired_difference_is_a_t_interval_over_episodes():
+    ours, theirs = np.array([3.0, 5.0, 4.0, 6.0]), np.array([1.0, 2.0, 2.0, 3.0])
+    mean, low, high = learning.paired_difference(ours, theirs)
+    diff = ours - theirs
+    half = 3.182446305284263 * diff.std(ddof=1) / 2  # t(0.975, 3 degrees of freedom), sqrt(4) episodes
+    assert mean == pytest.approx(2.5) and (low, high) == pytest.approx((2.5 - half, 2.5 + half))
+    assert learning.difference_text(mean, low, high) == f"+2.50 (95% CI {low:+.2f} to {high:+.2f})"
+    with pytest.raises(ValueError, match="at least 2 episodes, got 1"):
+        learning.paired_difference([1.0], [0.0])
+
+
 def test_tuning_and_held_out_episodes_never_overlap():
     assert baselines.TUNING_SEED >= baselines.HELD_OUT_SEED + 1000
 
@@ -50,4 +77,4 @@ def test_the_learning_benchmark_starts_without_ray():
     assert out.strip() == "[]"
     usage = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--help"], capture_output=True, text=True,
                            check=True, cwd=ROOT).stdout
-    assert "--iterations" in usage and "--module" in usage
+    assert "--iterations" in usage and "--module" in usage and "--cell" in usage

@@ -53,3 +53,19 @@ def test_the_factory_wraps_the_env_in_a_time_limit():
 
     env = _create({"n_ues": 3, "episode_len": 7})
     assert env.unwrapped.n_ues == 3 and env._max_episode_steps == 7
+
+
+def test_the_course_config_reads_the_cell():
+    """The default cell keeps Lessons 2-3's recipe; a delay-critical cell gets the deadline module and its settings."""
+    from commenv.rllib.modules import DeadlinePairScorerModule, PairScorerModule
+    from rllib_course import training
+
+    plain, critical = course_ppo_config(), course_ppo_config(env_config={**commenv.DELAY_CRITICAL, "episode_len": 50})
+    assert plain.rl_module_spec.module_class is PairScorerModule and plain.lr == 1e-3
+    assert critical.rl_module_spec.module_class is DeadlinePairScorerModule and critical.lr == training.DEADLINE_LR
+    assert critical.num_envs_per_env_runner == training.DEADLINE_ENVS_PER_RUNNER
+    assert training.course_iterations() == training.ITERATIONS
+    assert training.course_iterations(commenv.DELAY_CRITICAL) == training.DEADLINE_ITERATIONS
+    torch = pytest.importorskip("torch")
+    module = critical.get_rl_module_spec(env=commenv.make_env(commenv.DELAY_CRITICAL)).build()
+    assert module.pair_features(torch.zeros(2, 40)).shape == (2, 4, 6, 8)
