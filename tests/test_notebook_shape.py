@@ -64,7 +64,8 @@ GOOD = {
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     "cells": [
         _cell("markdown", "# A tiny lesson\n\n[![Open In Colab](https://colab.research.google.com/assets/"
-                          f"colab-badge.svg)]({shape.colab_url(REL)})\n\nWhat it is for. About 1 minute."),
+                          f"colab-badge.svg)]({shape.colab_url(REL)})\n\nWhat it is for. About 1 minute.\n\n"
+                          "New words: the [glossary](../docs/glossary.md)."),
         _cell("markdown", "## Learning objectives\n\n- one"),
         _cell("code", '# Setup\nimport sys\nif "google.colab" in sys.modules:\n    '
                       f'%pip install --quiet "{setup_spec()}"',
@@ -83,7 +84,11 @@ GOOD = {
                       'spec = config.get_rl_module_spec(env=env).build()', 6),
         _cell("code", "", None),
         _cell("markdown", "## Summary\n\n- done\n\n## Exercises\n\n### Exercise 1"),
-        _cell("code", "ray.shutdown()", 7),
+        _cell("markdown", "### Reference solution\n\nClick the folded cell to show it."),
+        {**_cell("code", f"{shape.SOLUTION_TITLE}\nprint(solution())", 7, [_stream("[correct]\n")]),
+         "metadata": {"jupyter": {"source_hidden": True, "outputs_hidden": True}, "cellView": "form"}},
+        _cell("markdown", "## What comes next"),
+        _cell("code", "ray.shutdown()", 8),
     ],
 }
 add_slide_metadata(GOOD)
@@ -170,6 +175,18 @@ BROKEN = {
     "old-api: chained .build()": ("old-api", _set(7, source='algo = (PPOConfig()\n  .environment("comm_env")\n'
                                                             '  .training(lr=1e-3)\n  .build())')),
     "old-api: result key in a string": ("old-api", _set(7, source='print(result["episode_reward_mean"])')),
+    "glossary: no link": ("glossary", _set(0, source=GOOD["cells"][0]["source"].split("\n\nNew words")[0])),
+    "glossary: not relative to the notebook": ("glossary", _set(0, source=GOOD["cells"][0]["source"].replace(
+        "../docs/glossary.md", "docs/glossary.md"))),
+    "solutions: source shown": ("solutions", _set(11, metadata={"jupyter": {"outputs_hidden": True},
+                                                                 "cellView": "form"})),
+    "solutions: output shown": ("solutions", _set(11, metadata={"jupyter": {"source_hidden": True},
+                                                                 "cellView": "form"})),
+    "solutions: no Colab form": ("solutions", _set(11, metadata={"jupyter": {"source_hidden": True,
+                                                                              "outputs_hidden": True}})),
+    "solutions: no title line": ("solutions", _set(11, source="print(solution())")),
+    "solutions: no word on how to show it": ("solutions", _set(10, source="### Reference solution\n\nBelow.")),
+    "solutions: a second solution cell not folded": ("solutions", _insert(12, _cell("code", "print(1)", 8))),
     "not json": ("json", None),
 }
 
@@ -183,6 +200,24 @@ def test_a_broken_notebook_fails_the_rule(tmp_path, case):
     nb = copy.deepcopy(GOOD)
     mutate(nb)
     assert rule in _rules(tmp_path, nb), f"{case}: the '{rule}' rule did not fire"
+
+
+def test_solutions_end_at_the_next_heading():
+    """Code after 'What comes next' is no solution; a heading in the solution's own cell ends it too."""
+    nb = copy.deepcopy(GOOD)
+    assert shape.solution_cells(nb["cells"]) == ([10], [11])
+    nb["cells"][10]["source"] += "\n\n## What comes next"
+    assert shape.solution_cells(nb["cells"]) == ([10], [])
+
+
+def test_notebooks_not_yet_folded_skip_only_the_new_rules(tmp_path, monkeypatch):
+    nb = copy.deepcopy(GOOD)
+    nb["cells"][0]["source"] = GOOD["cells"][0]["source"].split("\n\nNew words")[0]
+    nb["cells"][11]["metadata"] = {"slideshow": GOOD["cells"][11]["metadata"]["slideshow"]}
+    nb["cells"][3]["execution_count"] = None
+    assert {"glossary", "solutions", "executed"} <= _rules(tmp_path, nb)
+    monkeypatch.setattr(shape, "NOT_YET_FOLDED", (REL,))
+    assert _rules(tmp_path, nb) == {"executed"}
 
 
 def test_markers_follow_nbval():

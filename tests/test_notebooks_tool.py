@@ -105,3 +105,17 @@ def test_course_map_rewrites_only_the_figures():
     updated = course_map.update_instructors(instructors, figures)
     assert "Run time on 2 cores: 12 s, 0.50 GB. Later 3 s, 0.20 GB." in updated
     assert "Run time on 2 cores: 6 s, 0.12 GB." in updated  # b has no ok measurement: left as it was
+
+
+def test_course_map_quotes_the_notebooks_study_times():
+    """The study time comes from the notebook's first cell; README and INSTRUCTORS.md quote it."""
+    from tools import course_map
+
+    minutes = course_map.study_times()
+    assert minutes["lesson_1/1-rl_and_the_gymnasium_api.ipynb"] > 0
+    readme = "| [lesson_1/a](lesson_1/a.ipynb) | learn x | 45 min | 69 s, 1.16 GB |\n"
+    assert course_map.update_readme(readme, {}, {"lesson_1/a.ipynb": 70}) == readme.replace("45 min", "70 min")
+    assert course_map.update_readme(readme, {}, {}) == readme
+    instructors = "### Lesson 1, notebook 1: `lesson_1/a.ipynb`\n\n- **Time:** about 45 minutes. Run time on 2 cores: 2 s, 0.11 GB.\n"
+    updated = course_map.update_instructors(instructors, {"lesson_1/a.ipynb": "3 s, 0.20 GB"}, {"lesson_1/a.ipynb": 70})
+    assert "**Time:** about 70 minutes. Run time on 2 cores: 3 s, 0.20 GB." in updated

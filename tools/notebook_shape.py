@@ -28,7 +28,17 @@ ignored        at most half of the code cells with output are ignored by nbval
                (``# NBVAL_IGNORE_OUTPUT``, ``# NBVAL_SKIP`` or their tags)
 ray-shutdown   a notebook that imports Ray (or calls ``start_ray``) calls ``ray.shutdown()``
 old-api        no RLlib name that 2.60 removed or ignores in a code cell (see ``OLD_API``)
+glossary       the first cell links the course glossary, ``docs/glossary.md``, by its path
+               relative to the notebook (``[...](../docs/glossary.md)``)
+solutions      every code cell under a ``Reference solution(s)`` heading (up to the next heading)
+               is folded until the learner asks: cell metadata ``"jupyter": {"source_hidden":
+               true, "outputs_hidden": true}`` (JupyterLab) and ``"cellView": "form"`` with the
+               first line ``# @title Reference solution (click to show)`` (Colab), and the
+               markdown cell of that heading says how to unfold it (it contains "click")
 =============  ==========================================================================
+
+``NOT_YET_FOLDED`` names the notebooks that the glossary and solutions rules skip for now, until
+their authors add the link and fold their solutions; it is meant to be emptied.
 
 Old API names shown on purpose (a teaching cell that demonstrates the error, say) are allowed
 in three places:
@@ -49,7 +59,7 @@ import re
 import sys
 import tokenize
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tools import notebooks
 from tools.notebooks import ROOT, lesson_notebooks, relative_path, text
@@ -61,7 +71,14 @@ OLD_API_MARKER = "# old-api: shown on purpose"
 OLD_API_TAG = "old-api"
 
 RULES = ("json", "size", "title", "badge", "setup", "slides", "sections", "executed", "errors", "paths", "ignored",
-         "ray-shutdown", "old-api")
+         "ray-shutdown", "old-api", "glossary", "solutions")
+
+GLOSSARY = "docs/glossary.md"
+# Skipped by the glossary and solutions rules until their authors update them; empty it then.
+NOT_YET_FOLDED = ("lesson_1/3-rl_agent_for_radio_resource_scheduler.ipynb", "lesson_3/4-ray_cluster_and_faults.ipynb")
+SOLUTION_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+reference solutions?\b", re.I | re.M)
+SOLUTION_TITLE = "# @title Reference solution (click to show)"
+REVEAL_HINT = re.compile(r"\bclick\b", re.I)
 
 MACHINE_PATH = re.compile(r"/home/|/root/|/tmp/|/Users/|C:\\")
 SECTIONS = {
@@ -265,6 +282,64 @@ def _output_text(output) -> str:
     return "\n".join(parts)
 
 
+def glossary_link(rel_path: str) -> str:
+    """The glossary's path relative to the notebook at ``rel_path``, as a markdown link target."""
+    depth = len(PurePosixPath(rel_path.replace(chr(92), "/")).parent.parts)
+    return "../" * depth + GLOSSARY
+
+
+def solution_cells(cells) -> tuple[list[int], list[int]]:
+    """(indices of the markdown cells with a Reference solution(s) heading, indices of the code cells under them).
+
+    A code cell belongs to a solution from that heading up to the next markdown cell with any heading.
+    """
+    headings, code, inside = [], [], False
+    for i, cell in enumerate(cells):
+        src = text(cell.get("source"))
+        if cell.get("cell_type") == "markdown":
+            if SOLUTION_HEADING.search(src):
+                headings.append(i)
+                # a heading after the solution heading in the same cell ends the section there
+                after = src[SOLUTION_HEADING.search(src).end():]
+                inside = not _headings(after)
+            elif _headings(src):
+                inside = False
+        elif cell.get("cell_type") == "code" and inside and src.strip():
+            code.append(i)
+    return headings, code
+
+
+def folded(cell) -> bool:
+    """A solution cell that JupyterLab and Colab both show collapsed until the learner asks."""
+    metadata = cell.get("metadata", {})
+    hidden = metadata.get("jupyter", {})
+    first = text(cell.get("source")).lstrip().splitlines()[:1]
+    return (hidden.get("source_hidden") is True and hidden.get("outputs_hidden") is True
+            and metadata.get("cellView") == "form" and first == [SOLUTION_TITLE])
+
+
+def _check_glossary_and_solutions(cells, rel_path: str) -> list[Problem]:
+    if rel_path in NOT_YET_FOLDED:
+        return []
+    problems = []
+    link = glossary_link(rel_path)
+    first = text(cells[0].get("source")) if cells and cells[0].get("cell_type") == "markdown" else ""
+    if not re.search(r"\]\(" + re.escape(link) + r"\)", first):
+        problems.append(Problem("glossary", f"the first cell does not link the glossary: add a markdown link to "
+                                            f"({link})"))
+    headings, code = solution_cells(cells)
+    for i in headings:
+        if not REVEAL_HINT.search(text(cells[i].get("source"))):
+            problems.append(Problem("solutions", f"cell {i} heads the reference solutions but does not say how to "
+                                                 "show them (e.g. 'click ... to show the code')"))
+    for i in code:
+        if not folded(cells[i]):
+            problems.append(Problem("solutions", f"cell {i} is a reference solution that is not folded: set "
+                                                 'metadata "jupyter": {"source_hidden": true, "outputs_hidden": '
+                                                 f'true}}, "cellView": "form" and first line {SOLUTION_TITLE!r}'))
+    return problems
+
+
 def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
     """Every rule on one notebook; ``rel_path`` is its path in the repository (for the badge)."""
     path = Path(path)
@@ -368,7 +443,7 @@ def check_notebook(path, rel_path: str | None = None) -> list[Problem]:
                                            f"output (> {MAX_IGNORED_SHARE:.0%}); make more cells deterministic"))
     if imports_ray and not shuts_down:
         problems.append(Problem("ray-shutdown", "the notebook starts or imports Ray but never calls ray.shutdown()"))
-    return problems
+    return problems + _check_glossary_and_solutions(cells, rel_path)
 
 
 def course_modules(root=ROOT) -> list[Path]:

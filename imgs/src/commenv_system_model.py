@@ -4,7 +4,8 @@ Run from anywhere: ``.venv/bin/python imgs/src/commenv_system_model.py``. Left t
 arrive into each user's finite buffer; every TTI the scheduler (the agent) gives each RBG to one
 user, knowing the channel quality of every (user, RBG) pair, the buffers and the recent
 throughput; the bits a user can send on an RBG follow its CQI. The numbers on the picture are the
-environment's defaults, read from ``commenv.config`` so the figure cannot drift from the code.
+environment's defaults, read from ``commenv.config`` so the figure cannot drift from the code,
+and each user has the colour it has in every plot of the course (``commenv.render.user_colors``).
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
 
 from commenv.config import make_config  # noqa: E402
+from commenv.render import user_colors  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "commenv_system_model.png"
 EDGE, TEXT = "#1f2937", "#1f2937"
 TRAFFIC, AGENT, CHANNEL = "#fdf0d5", "#dcfce7", "#dbeafe"
-USER_COLORS = ["#1d4ed8", "#b45309", "#15803d", "#9333ea"]
 
 
 def panel(ax, x, y, w, h, fill, title):
@@ -40,6 +41,7 @@ def arrow(ax, start, end, color=EDGE, label=None, label_at=None, **kw):
 def draw() -> plt.Figure:
     config = make_config({})
     n_ues, n_rbgs = config.n_ues, config.n_rbgs
+    colors = user_colors(n_ues)  # the colours of the allocation and buffer plots
     fig = plt.figure(figsize=(16, 9), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 16)
@@ -53,9 +55,9 @@ def draw() -> plt.Figure:
     fills = [0.35, 0.9, 0.15, 0.6]
     for u in range(n_ues):
         y = 6.45 - 1.15 * u
-        ax.text(0.6, y + 0.3, f"user {u}", fontsize=12, color=USER_COLORS[u % 4], weight="bold", va="center")
+        ax.text(0.6, y + 0.3, f"user {u}", fontsize=12, color=colors(u), weight="bold", va="center")
         ax.add_patch(Rectangle((2.0, y), 2.4, 0.6, fc="white", ec=EDGE, lw=1.2))
-        ax.add_patch(Rectangle((2.0, y), 2.4 * fills[u], 0.6, fc=USER_COLORS[u % 4], alpha=0.45, lw=0))
+        ax.add_patch(Rectangle((2.0, y), 2.4 * fills[u], 0.6, fc=colors(u), alpha=0.45, lw=0))
         arrow(ax, (1.45, y - 0.15), (1.95, y + 0.15), color="#6b7280")
     ax.text(2.6, 1.7, f"Poisson packets of {config.packet_size_bits:,} bits,\n"
                        f"{config.arrival_rate_mbps:g} Mbit/s per user on average;\n"
@@ -89,7 +91,7 @@ def draw() -> plt.Figure:
     for r in range(n_rbgs):
         y = top - (r + 1) * (height + 0.12)
         user = int(allocation[r])
-        ax.add_patch(Rectangle((12.4, y), 2.2, height, fc=USER_COLORS[user % 4], alpha=0.1 + 0.04 * cqi[r],
+        ax.add_patch(Rectangle((12.4, y), 2.2, height, fc=colors(user), alpha=0.1 + 0.04 * cqi[r],
                                ec=EDGE, lw=1.0))
         ax.text(11.95, y + height / 2, f"RBG {r}", ha="center", va="center", fontsize=11, color=TEXT)
         ax.text(13.5, y + height / 2, f"user {user}, CQI {cqi[r]}", ha="center", va="center", fontsize=11,
