@@ -72,17 +72,60 @@ def recorded_rllib_errors():
     """Collect the ERROR records of RLlib's loggers in a list instead of printing them (with times and ids).
 
     ``with recorded_rllib_errors() as records: ...``; each record has ``.name`` (the logger, e.g.
-    ``ray.rllib.utils.actor_manager``) and ``.getMessage()``.
+    ``ray.rllib.utils.actor_manager``), ``.getMessage()`` and ``.exc_info`` (the exception that
+    ``logger.exception`` attached, or None). RLlib gives its logger ``ray.rllib`` a stream handler of
+    its own when it is imported (``ray/rllib/__init__.py``, ``_setup_logger``), so that handler is
+    taken off for the block and put back afterwards, with the logger's ``propagate``.
     """
     logger = logging.getLogger("ray.rllib")
-    recorder, propagate = _Recorder(), logger.propagate
+    recorder, propagate, handlers = _Recorder(), logger.propagate, list(logger.handlers)
+    for handler in handlers:
+        logger.removeHandler(handler)
     logger.addHandler(recorder)
     logger.propagate = False
     try:
         yield recorder.records
     finally:
         logger.removeHandler(recorder)
+        for handler in handlers:
+            logger.addHandler(handler)
         logger.propagate = propagate
+
+
+@contextmanager
+def captured_native_stderr():
+    """Collect what Ray's C++ core writes straight to file descriptor 2 while the block runs, as a list of lines.
+
+    Ray's core worker (the C++ part of every Ray process, the driver's included) logs to the process's
+    stderr itself, past Python's ``sys.stderr`` and ``logging``; in Jupyter that output lands in the
+    cell. The block points descriptor 2 at a temporary file and restores it afterwards; the list is
+    filled when the block ends.
+    """
+    import sys
+    import tempfile
+
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    lines: list[str] = []
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode(errors="replace").splitlines())
+
+
+def native_message(line: str) -> str:
+    """A C++ log line without its prefix (``[time level pid tid] file.cc:line: ``) and with actor ids cut out."""
+    import re
+
+    line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
+    line = re.sub(r"^[\w./-]+\.cc:\d+:\s*", "", line)
+    return re.sub(r"\b[0-9a-f]{32,}\b", "<actor id>", line)
 
 
 def first_line(record) -> str:

@@ -67,14 +67,40 @@ def test_train_until_healthy_gives_up_with_the_counters():
 
 
 def test_rllib_errors_are_recorded_not_printed(capsys):
-    propagate = logging.getLogger("ray.rllib").propagate
-    with faults.recorded_rllib_errors() as records:
-        logging.getLogger("ray.rllib.utils.actor_manager").error("actor 0123456789abcdef0123456789abcdef gone\nmore")
-        logging.getLogger("ray.rllib").warning("below ERROR: not recorded")
-    assert [r.name for r in records] == ["ray.rllib.utils.actor_manager"]
-    assert faults.first_line(records[0]) == "actor <actor id> gone"
-    assert "gone" not in capsys.readouterr().err
-    assert logging.getLogger("ray.rllib").propagate is propagate, "the logger is left as it was"
+    import io
+
+    logger = logging.getLogger("ray.rllib")
+    propagate = logger.propagate
+    printed = io.StringIO()
+    own = logging.StreamHandler(printed)  # like the handler RLlib gives its logger when it is imported
+    logger.addHandler(own)
+    try:
+        handlers = list(logger.handlers)
+        with faults.recorded_rllib_errors() as records:
+            logging.getLogger("ray.rllib.utils.actor_manager").error("actor 0123456789abcdef0123456789abcdef gone\nmore")
+            logger.warning("below ERROR: not recorded")
+        assert [r.name for r in records] == ["ray.rllib.utils.actor_manager"]
+        assert faults.first_line(records[0]) == "actor <actor id> gone"
+        assert "gone" not in capsys.readouterr().err
+        assert "gone" not in printed.getvalue(), "RLlib's own handler printed the record"
+        assert logger.propagate is propagate and logger.handlers == handlers, "the logger is left as it was"
+        logger.error("after the block")
+        assert "after the block" in printed.getvalue()
+    finally:
+        logger.removeHandler(own)
+
+
+def test_native_stderr_is_captured_and_restored(capfd):
+    import os
+
+    with faults.captured_native_stderr() as lines:
+        os.write(2, b"[2026-12-02 19:17:53,184 E 8009 8009] core_worker.cc:2465: Actor with ID: "
+                    b"'1de0c73b36856e38b66ce20802000000' has constructor arguments\n")
+    assert len(lines) == 1
+    assert faults.native_message(lines[0]) == "Actor with ID: '<actor id>' has constructor arguments"
+    os.write(2, b"back on stderr\n")
+    err = capfd.readouterr().err
+    assert "constructor" not in err and "back on stderr" in err
 
 
 def _result(healthy, restored, dropped=0):
