@@ -253,3 +253,22 @@ def test_check_slideshow_notes_the_notebooks_own_links_and_catches_a_browser_onl
     assert len(notes) == 1 and BADGE in notes[0]
     with pytest.raises(browser_smoke.SmokeFailure, match="was not offline"):
         browser_smoke.check_slideshow(SHOWN, "Reinforcement learning", True, [("image", BADGE)], set(), {BADGE})
+
+
+def test_ray_processes_are_told_by_their_command_line_not_by_the_word_ray():
+    ray_lines = [
+        "ray::IDLE",
+        "ray::DashboardAgent",
+        "/x/.venv/bin/python -u /x/.venv/lib/python3.11/site-packages/ray/_private/log_monitor.py --session-dir=/tmp/ray/s",
+        "/x/.venv/lib/python3.11/site-packages/ray/core/src/ray/raylet/raylet --node_ip_address=127.0.0.1",
+        "/x/.venv/lib/python3.11/site-packages/ray/core/src/ray/gcs/gcs_server --gcs_server_port=6379",
+        "/x/.venv/bin/python /x/.venv/bin/ray start --head --num-cpus=1",
+    ]
+    other_lines = [
+        "flock /tmp/lock .venv/bin/python -m pytest --nbval lesson_3/4-ray_cluster_and_faults.ipynb",
+        "python -m tools.run_notebooks lesson_3/4-ray_cluster_and_faults.ipynb",
+        "python -m pytest tests/test_ray_cluster.py",
+        "bash -c echo array",
+    ]
+    assert all(run_notebooks.is_ray_process(line) for line in ray_lines)
+    assert not any(run_notebooks.is_ray_process(line) for line in other_lines)

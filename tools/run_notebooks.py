@@ -53,6 +53,17 @@ from tools.notebooks import ROOT
 DEFAULT_OUTPUT = ROOT / "docs" / "notebook_budgets.md"
 RUN_MARKER = "COURSE_BUDGET_RUN"
 SESSION = re.compile(r"session_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d+_\d+")
+# A Ray process by its command line: a worker renamed "ray::...", a program or script under a "ray"
+# folder (site-packages/ray/..., raylet, gcs_server), or the `ray` command itself. The word "ray" alone is
+# not enough: `pytest lesson_3/4-ray_cluster_and_faults.ipynb` is no Ray process.
+RAY_PROCESS = re.compile(r"^ray::|[/\\]ray[/\\]|(?:^|[/\\\s])(?:raylet|gcs_server|ray)(?:\s|$)")
+
+
+def is_ray_process(cmdline: str) -> bool:
+    """True for the command line of a process that Ray started (or the ``ray`` command line tool)."""
+    return bool(RAY_PROCESS.search(cmdline))
+
+
 GB = 10 ** 9  # decimal gigabytes: the stricter reading of a "2 GB" budget (2 GiB would allow 7% more)
 
 
@@ -121,7 +132,7 @@ class Sampler(threading.Thread):
             if (proc.info["create_time"] or 0) < self.t0 - 1:
                 continue
             cmd = self._cmdline(proc)
-            if "ray" not in cmd.lower():
+            if not is_ray_process(cmd):
                 continue
             named = set(SESSION.findall(cmd))
             if (named & self.sessions) or self._has_marker(proc):
