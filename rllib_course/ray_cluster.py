@@ -11,7 +11,10 @@ machine, and it keeps the cluster to itself:
   agents'), so it clashes neither with a local ``ray.init()`` nor with another such cluster;
 * **one authentication mode** for every node and the driver: this process's ``RAY_AUTH_MODE``
   (``disabled`` when unset, as for a driver that connects without it); a node or driver that
-  joins with another mode is refused;
+  joins with another mode, or in token mode without the cluster's token, is refused. In token mode
+  a head needs a token before it starts: when this machine has none (``RAY_AUTH_TOKEN``, the file
+  ``RAY_AUTH_TOKEN_PATH`` names, ``~/.ray/auth_token``), ``start()`` first runs
+  ``ray get-auth-token --generate``, which writes ``~/.ray/auth_token``;
 * **its own processes only are stopped**: ``stop()`` ends the processes that name the cluster's
   folder, by process id, and their children. ``ray stop`` would end *every* Ray of this user on
   the machine, other notebooks' included.
@@ -48,6 +51,17 @@ def _ray_executable() -> str:
     """The ``ray`` command of this Python's environment (the course's ``.venv``), not another one on PATH."""
     candidate = Path(sys.executable).with_name("ray")
     return str(candidate) if candidate.exists() else (shutil.which("ray") or "ray")
+
+
+def has_auth_token() -> bool:
+    """Whether Ray finds an authentication token here: ``RAY_AUTH_TOKEN``, the file ``RAY_AUTH_TOKEN_PATH`` names, or ``~/.ray/auth_token``."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return True
+    path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
+    try:
+        return bool(path.read_text().strip())
+    except OSError:
+        return False
 
 
 def _check_int(name: str, value, minimum: int) -> None:
@@ -90,9 +104,10 @@ class RayCluster:
 
     def _run(self, command: list[str]) -> None:
         self.commands.append(command)
-        # Ray 2.60 turns token authentication on for a head started without RAY_AUTH_MODE, while a worker
-        # node or a driver without it connects with authentication off and is refused. Every node gets the
-        # mode this process has (read by Ray when it is imported): set RAY_AUTH_MODE=token before `import ray`.
+        # Ray 2.60 turns token authentication on for a head started without RAY_AUTH_MODE when a token exists
+        # already, while a worker node or a driver given an address without it connects with authentication off
+        # and is refused. Every node gets the mode this process has (read by Ray when it is imported): set
+        # RAY_AUTH_MODE=token before `import ray`.
         env = dict(os.environ, RAY_AUTH_MODE=os.environ.get("RAY_AUTH_MODE") or "disabled")
         done = subprocess.run(command, capture_output=True, text=True, timeout=START_TIMEOUT_S, env=env)
         if done.returncode != 0:
@@ -110,6 +125,10 @@ class RayCluster:
             self.temp_dir = tempfile.mkdtemp(prefix="raycl_", dir="/tmp" if os.path.isdir("/tmp") else None)
             self.commands, self._stopped = [], False
             atexit.register(self.stop)
+            if os.environ.get("RAY_AUTH_MODE", "").lower() == "token" and not has_auth_token():
+                # `ray start --head` in token mode does not create a token (`ray.init()` would): make one first.
+                subprocess.run([_ray_executable(), "get-auth-token", "--generate"], capture_output=True, text=True,
+                               timeout=START_TIMEOUT_S, check=True)
             self._run(self._node_command(head=True))
             self.address = Path(self.temp_dir, "ray_current_cluster").read_text().strip()
             for _ in range(self.num_workers):

@@ -49,6 +49,7 @@ def fake_ray_start(monkeypatch, tmp_path):
         return subprocess.CompletedProcess(command, 0, "Ray runtime started.", "")
 
     monkeypatch.setattr(ray_cluster.subprocess, "run", run)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     return run, calls
 
 
@@ -72,6 +73,32 @@ def test_head_then_workers_each_small_on_ports_of_their_own(fake_ray_start):
     finally:
         cluster.stop()
     assert not __import__("os").path.exists(cluster.temp_dir), "stop() removes the cluster's folder"
+
+
+def test_token_mode_without_a_token_generates_one_before_the_head(fake_ray_start, monkeypatch, tmp_path):
+    _, calls = fake_ray_start
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
+    assert not ray_cluster.has_auth_token()
+    cluster = RayCluster(num_workers=1).start()
+    cluster.stop()
+    generate, head, worker = calls
+    assert generate[1:] == ["get-auth-token", "--generate"] and "--head" in head and "--address" in worker
+    assert cluster.commands == [head, worker], "the printed commands stay the `ray start` calls"
+
+
+def test_an_existing_token_is_used_as_it_is(fake_ray_start, monkeypatch, tmp_path):
+    _, calls = fake_ray_start
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    token = tmp_path / "token"
+    token.write_text("0" * 32)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
+    assert ray_cluster.has_auth_token()
+    RayCluster(num_workers=0).start().stop()
+    assert len(calls) == 1 and "--head" in calls[0]
 
 
 def test_a_slow_start_is_retried_in_a_new_folder(fake_ray_start):
