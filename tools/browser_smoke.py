@@ -11,6 +11,8 @@
 2. open the notebook in headless Chromium (Playwright drives the system's Chromium; no browser is
    downloaded) with a fresh ``--user-data-dir``;
 3. click Edit > Clear Outputs of All Cells, then Run > Run All Cells, wait until every code cell has run and the kernel is idle;
+   then View > Expand All Code and Expand All Outputs, as a student opening the folded reference solutions
+   does (a folded cell shows no prompt, so without this its run could not be seen);
 4. fail when a cell shows an error or a Traceback (cells marked ``NBVAL_RAISES_EXCEPTION`` may), when a
    code cell did not run, or when the execution counts are not 1, 2, 3, ...;
 5. save a screenshot (default ``build/browser/<notebook>.png``; ``build/`` is ignored by git) and one
@@ -196,6 +198,7 @@ def run(notebook: Path, chromium: str, timeout: float, screenshot: Path) -> dict
                         screenshot.parent.mkdir(parents=True, exist_ok=True)
                         page.screenshot(path=str(screenshot))
                     times["run all cells"] = time.perf_counter() - t
+                    _unfold_all(page)
                     states = cell_states(page)
                     figure = page.locator(".jp-OutputArea-output img").first
                     if figure.count():  # a second picture: the first figure, drawn in this run
@@ -380,6 +383,14 @@ def _run_all(page, lab, timeout: float):
             return
         time.sleep(1)
     raise SmokeFailure(f"the notebook did not finish within {timeout:.0f} s")
+
+
+def _unfold_all(page):
+    """Show the folded cells (the reference solutions: source and outputs hidden) as a student who opens them."""
+    _menu(page, "View", "Expand All Code")
+    _menu(page, "View", "Expand All Outputs")
+    _wait(lambda: not page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Placeholder").count(), 30,
+          "View > Expand All Code and Expand All Outputs left folded cells on the page")
 
 
 def check(states, cells):
