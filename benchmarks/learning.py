@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.learning                    # Lesson 1.3's config on DELAY_CRITICAL, 3 seeds
     .venv/bin/python -m benchmarks.learning --cell default     # the same on the lessons' default cell
     .venv/bin/python -m benchmarks.learning --module default   # with PPO's default MLP module
+    .venv/bin/python -m benchmarks.learning --module sequential  # RBGs given out in order (delay-critical cell)
 
 For every seed it trains ``--iterations`` PPO iterations, scores the greedy policy on held-out
 episodes (seeds the training never saw, the same for every policy) every ``--eval-every``
@@ -63,6 +64,16 @@ def train_one(seed: int, args, best_baseline: float) -> dict:
         config = config.rl_module(rl_module_spec=RLModuleSpec(),
                                   model_config=DefaultModelConfig(fcnet_hiddens=[64, 64], fcnet_activation="tanh",
                                                                   vf_share_layers=False))
+    elif args.module == "sequential":
+        from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+        from commenv.rllib.modules import SequentialPairScorerModule
+
+        cell = commenv.make_env(env_config).unwrapped.config
+        config = config.rl_module(rl_module_spec=RLModuleSpec(module_class=SequentialPairScorerModule),
+                                  model_config={"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh",
+                                                "buffer_size_bits": cell.buffer_size_bits,
+                                                "rbg_bandwidth_khz": cell.rbg_bandwidth_khz})
     algo = config.build_algo()
     train_seconds, reached = 0.0, None
     try:
@@ -110,9 +121,14 @@ def main(argv=None):
     parser.add_argument("--episodes", type=int, default=20, help="held-out episodes per evaluation (default 20)")
     parser.add_argument("--cell", choices=sorted(CELLS), default="delay-critical",
                         help="delay-critical: commenv.DELAY_CRITICAL (default); default: the lessons' default cell")
-    parser.add_argument("--module", choices=["course", "default"], default="course",
-                        help="course: the course's pair-scoring module (Lesson 1's config); default: PPO's default MLP")
+    parser.add_argument("--module", choices=["course", "default", "sequential"], default="course",
+                        help="course: the course's pair-scoring module (Lesson 1's config); default: PPO's "
+                             "default MLP; sequential: SequentialPairScorerModule, the RBGs given out in order "
+                             "(delay-critical cell)")
     args = parser.parse_args(argv)
+    if args.module == "sequential" and not commenv.make_env(CELLS[args.cell]).unwrapped.has_deadlines:
+        parser.error(f"--module sequential reads the deadline features: it needs --cell delay-critical, "
+                     f"not --cell {args.cell}")
     if args.episodes < 2:
         parser.error(f"--episodes={args.episodes}: a paired comparison needs at least 2")
     from rllib_course.training import course_iterations

@@ -78,21 +78,14 @@ def held_out_returns(module, n_episodes: int, seed: int, env_config: dict | None
     action (``forward_inference``, the distribution's mode); ``explore=True``: sampled from
     ``forward_exploration``, with torch's global random generator.
     """
-    import torch
-    from ray.rllib.core.columns import Columns
-
     import commenv
+    from commenv.rllib import module_actions
 
     envs = [commenv.make_env(env_config) for _ in range(n_episodes)]
     obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
-    dist_cls = module.get_exploration_action_dist_cls() if explore else module.get_inference_action_dist_cls()
     returns, done = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
     while not done.all():
-        with torch.no_grad():
-            batch = {Columns.OBS: torch.as_tensor(obs, dtype=torch.float32)}
-            out = module.forward_exploration(batch) if explore else module.forward_inference(batch)
-            dist = dist_cls.from_logits(out[Columns.ACTION_DIST_INPUTS])
-            actions = (dist.sample() if explore else dist.to_deterministic().sample()).numpy().astype(np.int64)
+        actions = module_actions(module, obs, explore)
         for i, env in enumerate(envs):
             if done[i]:
                 continue

@@ -78,3 +78,10 @@ def test_the_learning_benchmark_starts_without_ray():
     usage = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--help"], capture_output=True, text=True,
                            check=True, cwd=ROOT).stdout
     assert "--iterations" in usage and "--module" in usage and "--cell" in usage
+
+
+def test_the_sequential_module_needs_the_delay_critical_cell():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--module", "sequential", "--cell", "default"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert "--module sequential reads the deadline features: it needs --cell delay-critical" in done.stderr

@@ -127,3 +127,80 @@ def test_the_deadline_module_adds_its_features_and_keeps_users_symmetric():
         plain = commenv.RadioSchedulingEnv()
         RLModuleSpec(module_class=DeadlinePairScorerModule, observation_space=plain.observation_space,
                      action_space=plain.action_space).build()
+
+
+def _sequential_module(seed=0, **model_config):
+    from commenv.rllib.modules import SequentialPairScorerModule
+
+    env = commenv.RadioSchedulingEnv(commenv.DELAY_CRITICAL)
+    torch.manual_seed(seed)
+    module = RLModuleSpec(module_class=SequentialPairScorerModule, observation_space=env.observation_space,
+                          action_space=env.action_space, model_config=model_config or None).build()
+    return env, module
+
+
+def test_the_sequential_module_computes_bits_like_the_env():
+    env, module = _sequential_module()
+    obs, _ = env.reset(seed=5)
+    bits = module.bits_per_rbg(torch.as_tensor(obs[None]))[0].numpy()
+    np.testing.assert_allclose(bits, env.bits_per_rbg, rtol=1e-5)
+
+
+def test_the_sequential_modules_training_logits_give_the_logp_of_its_own_draws():
+    from ray.rllib.core.distribution.torch.torch_distribution import TorchMultiCategorical
+
+    env, module = _sequential_module()
+    obs = np.stack([env.reset(seed=s)[0] for s in range(16)])
+    batch = {Columns.OBS: torch.as_tensor(obs)}
+    with torch.no_grad():
+        explored = module.forward_exploration(batch)
+        trained = module.forward_train({**batch, Columns.ACTIONS: explored[Columns.ACTIONS]})
+    dist = module.get_train_action_dist_cls().from_logits(trained[Columns.ACTION_DIST_INPUTS])
+    assert isinstance(dist, TorchMultiCategorical)
+    torch.testing.assert_close(dist.logp(explored[Columns.ACTIONS]), explored[Columns.ACTION_LOGP])
+    torch.testing.assert_close(trained[Columns.ACTION_DIST_INPUTS], explored[Columns.ACTION_DIST_INPUTS])
+    # Another action gives other logits for the later RBGs: RBG r's scores depend on RBGs 0..r-1.
+    other = (explored[Columns.ACTIONS] + 1) % 4
+    with torch.no_grad():
+        moved = module.forward_train({**batch, Columns.ACTIONS: other})[Columns.ACTION_DIST_INPUTS]
+    torch.testing.assert_close(moved[:, :4], trained[Columns.ACTION_DIST_INPUTS][:, :4])  # RBG 0 sees nothing yet
+    assert not torch.allclose(moved[:, 4:], trained[Columns.ACTION_DIST_INPUTS][:, 4:])
+
+
+def test_the_sequential_modules_greedy_logits_decode_to_its_greedy_action():
+    from commenv.rllib import module_actions
+
+    env, module = _sequential_module(seed=1)
+    obs = np.stack([env.reset(seed=s)[0] for s in range(8)])
+    with torch.no_grad():
+        logits, actions, _ = module.decode(torch.as_tensor(obs), greedy=True)
+    np.testing.assert_array_equal(module_actions(module, obs), actions.numpy())
+    np.testing.assert_array_equal(logits.reshape(8, 6, 4).argmax(-1).numpy(), actions.numpy())
+    drawn = module_actions(module, obs, explore=True)
+    assert drawn.shape == (8, 6) and drawn.min() >= 0 and drawn.max() < 4
+
+
+def test_the_sequential_module_sees_a_buffer_emptied_by_earlier_rbgs():
+    env, module = _sequential_module()
+    obs, _ = env.reset(seed=2)
+    obs = obs.copy()
+    obs[24:28] = [0.01, 0.5, 0.5, 0.5]  # user 0: 600 bits left; users 1-3: half a buffer
+    seen = []
+    original = module.grant_features
+    module.grant_features = lambda *args: seen.append(original(*args)) or seen[-1]
+    with torch.no_grad():
+        all_to_user_0 = torch.zeros(1, 6, dtype=torch.long)
+        module.decode(torch.as_tensor(obs[None]), actions=all_to_user_0)
+    bits = env.bits_per_rbg
+    assert bits[0, 0] > 600  # RBG 0 alone carries user 0's last bits
+    expected = torch.tensor([600 / bits[0, 0], 1.0, 1.0, 1.0], dtype=torch.float32)
+    torch.testing.assert_close(seen[0][0, :, 0], expected, atol=1e-3, rtol=0)
+    assert float(seen[0][0, :, 1].abs().max()) == 0.0  # nothing granted before RBG 0
+    assert float(seen[1][0, 0, 0]) == 0.0 and float(seen[5][0, 0, 0]) == 0.0  # nothing left to fill later RBGs
+    assert float(seen[5][0, 0, 1]) == pytest.approx(bits[0, :5].sum() / 60_000, rel=1e-4)
+    assert torch.all(seen[5][0, 1:, 1] == 0)  # the others got nothing
+
+
+def test_the_sequential_module_rejects_a_bad_cell_constant():
+    with pytest.raises(ValueError, match="buffer_size_bits"):
+        _sequential_module(buffer_size_bits=-5)

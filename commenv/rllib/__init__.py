@@ -29,20 +29,32 @@ def register() -> None:
 register()
 
 
+def module_actions(module, obs, explore: bool = False) -> np.ndarray:
+    """Actions of an RLModule for a batch of observations (B, obs_dim), as RLlib's ``GetActions`` picks them.
+
+    A module that draws its actions itself (``Columns.ACTIONS`` in its output, as
+    ``SequentialPairScorerModule`` does) is taken at its word; otherwise the action distribution is
+    built from ``Columns.ACTION_DIST_INPUTS`` and sampled (``explore=True``) or its mode taken.
+    """
+    batch = {Columns.OBS: torch.as_tensor(np.asarray(obs, dtype=np.float32))}
+    with torch.no_grad():
+        out = module.forward_exploration(batch) if explore else module.forward_inference(batch)
+        if Columns.ACTIONS in out:
+            return out[Columns.ACTIONS].numpy().astype(np.int64)
+        dist_cls = module.get_exploration_action_dist_cls() if explore else module.get_inference_action_dist_cls()
+        dist = dist_cls.from_logits(out[Columns.ACTION_DIST_INPUTS])
+        action = dist.sample() if explore else dist.to_deterministic().sample()
+    return action.numpy().astype(np.int64)
+
+
 def module_policy(module, explore: bool = False):
     """Wrap an RLModule as ``policy(obs, env) -> action`` for ``commenv.evaluate``.
 
     With ``explore=False`` the action is the distribution's mode (greedy), computed by
     ``forward_inference``; with ``explore=True`` it is sampled from ``forward_exploration``.
     """
-    dist_cls = module.get_exploration_action_dist_cls() if explore else module.get_inference_action_dist_cls()
 
     def policy(obs, env=None):
-        batch = {Columns.OBS: torch.as_tensor(np.asarray(obs, dtype=np.float32)[None])}
-        with torch.no_grad():
-            out = module.forward_exploration(batch) if explore else module.forward_inference(batch)
-            dist = dist_cls.from_logits(out[Columns.ACTION_DIST_INPUTS])
-            action = dist.sample() if explore else dist.to_deterministic().sample()
-        return action[0].numpy().astype(np.int64)
+        return module_actions(module, np.asarray(obs)[None], explore)[0]
 
     return policy

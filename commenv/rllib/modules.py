@@ -1,4 +1,4 @@
-"""``PairScorerModule``: a PPO RLModule shaped like the scheduling problem.
+"""``PairScorerModule``: a PPO RLModule shaped like the scheduling problem; two children for deadlines.
 
 PPO's default module flattens the observation into one MLP that must learn, separately for every
 RBG, which of the ``n_ues * n_rbgs`` inputs matter to it. This module instead builds a few
@@ -150,3 +150,112 @@ class DeadlinePairScorerModule(PairScorerModule):
         # Rank 0 for the user's best RBG: how many of its other RBGs are strictly better, over n_rbgs.
         rank = (cqi[:, :, None, :] > cqi[:, :, :, None]).sum(dim=-1).to(cqi.dtype) / r
         return torch.cat([plain, torch.stack([pressure, critical, rank], dim=-1)], dim=-1)
+
+
+GRANT_FEATURES = ("usable_fraction", "granted_so_far")
+
+
+class SequentialPairScorerModule(DeadlinePairScorerModule):
+    """Changes from ``DeadlinePairScorerModule``: RBGs given out in order, each seeing what earlier ones granted.
+
+    The parent draws every RBG's user independently, so within one TTI it cannot know that RBG 0
+    already covered a user's last bits when it picks RBG 5's user: a share of the RBGs goes to users
+    with nothing left to send. Here the shared scorer scores RBG ``r``'s pairs with two more features
+    (``GRANT_FEATURES``): the fraction of the RBG the user could still fill with what RBGs ``0..r-1``
+    left in its buffer, and the bits already granted to it this TTI. The action is drawn RBG by RBG
+    (an autoregressive policy), like the buffer-aware rules of ``commenv.baselines``.
+
+    RLlib's action distribution cannot draw in order, so the module draws the actions itself:
+    ``forward_exploration`` returns ``Columns.ACTIONS`` and ``Columns.ACTION_LOGP`` (RLlib's
+    ``GetActions`` connector then keeps them), and ``forward_train`` recomputes every RBG's logits
+    given the RBGs before it in the stored action. The logits it returns are therefore the
+    conditional ones, and the ``TorchMultiCategorical`` built from them gives exactly the
+    autoregressive log-probability of the stored action, which is what PPO's loss needs.
+    ``forward_inference`` returns the logits along the greedy path, so taking each RBG's most likely
+    user, as ``module_policy`` does, is the greedy decoding.
+
+    Bits per RBG come from the CQI in the observation; ``model_config`` may carry the cell's
+    ``buffer_size_bits`` and ``rbg_bandwidth_khz`` (defaults: ``SchedulerConfig``'s), which the
+    observation does not.
+    """
+
+    feature_names = DeadlinePairScorerModule.feature_names + GRANT_FEATURES
+
+    @override(DeadlinePairScorerModule)
+    def setup(self):
+        """The parent's networks; the value head reads the pair features without the grant features."""
+        from commenv.channel import CQI_EFFICIENCY
+        from commenv.config import SchedulerConfig, TTI_S, make_config
+
+        super().setup()
+        config = self.model_config
+        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
+        defaults = SchedulerConfig()
+        cell = make_config({"buffer_size_bits": config.get("buffer_size_bits", defaults.buffer_size_bits),
+                            "rbg_bandwidth_khz": config.get("rbg_bandwidth_khz", defaults.rbg_bandwidth_khz)})
+        self.buffer_size_bits = float(cell.buffer_size_bits)
+        hiddens = list(config.get("fcnet_hiddens") or [32, 32])
+        activation = config.get("fcnet_activation") or "tanh"
+        self.vf_encoder = mlp([len(DeadlinePairScorerModule.feature_names), *hiddens], activation)
+        bits = torch.tensor(CQI_EFFICIENCY, dtype=torch.float32) * cell.rbg_bandwidth_khz * 1e3 * TTI_S
+        self.register_buffer("bits_per_cqi", bits, persistent=False)
+
+    def bits_per_rbg(self, obs: torch.Tensor) -> torch.Tensor:
+        """(B, obs_dim) -> (B, n_ues, n_rbgs): the bits each user would get from each RBG."""
+        from commenv.channel import MAX_CQI
+
+        u, r = self.n_ues, self.n_rbgs
+        cqi = torch.round(obs[:, : u * r].reshape(-1, u, r) * MAX_CQI).long().clamp(0, MAX_CQI)
+        return self.bits_per_cqi[cqi]
+
+    def grant_features(self, buffer_bits, granted, bits_on_rbg) -> torch.Tensor:
+        """(B, n_ues) each -> (B, n_ues, 2): the ``GRANT_FEATURES`` of one RBG's pairs."""
+        left = (buffer_bits - granted).clamp(min=0.0)
+        usable = torch.clamp(left / bits_on_rbg.clamp(min=1.0), max=1.0)
+        return torch.stack([usable, granted / self.buffer_size_bits], dim=-1)
+
+    def decode(self, obs: torch.Tensor, actions: torch.Tensor | None = None, greedy: bool = False):
+        """RBG by RBG: (conditional logits (B, n_rbgs * n_ues), actions (B, n_rbgs), their log-probability (B,)).
+
+        ``actions`` given: the logits are computed along them (teacher forcing); otherwise each RBG's
+        user is drawn (``greedy=False``) or the most likely one is taken (``greedy=True``).
+        """
+        u = self.n_ues
+        pairs = self.pair_features(obs)
+        bits = self.bits_per_rbg(obs)
+        buffer_bits = obs[:, self.n_ues * self.n_rbgs : self.n_ues * self.n_rbgs + u] * self.buffer_size_bits
+        granted = torch.zeros_like(buffer_bits)
+        logits, chosen = [], []
+        logp = torch.zeros(obs.shape[0], dtype=obs.dtype, device=obs.device)
+        for rbg in range(self.n_rbgs):
+            grant = self.grant_features(buffer_bits, granted, bits[:, :, rbg])
+            column = self.pi(torch.cat([pairs[:, :, rbg], grant], dim=-1)).squeeze(-1)  # (B, users)
+            dist = torch.distributions.Categorical(logits=column)
+            if actions is not None:
+                user = actions[:, rbg].long()
+            else:
+                user = column.argmax(dim=-1) if greedy else dist.sample()
+            logp = logp + dist.log_prob(user)
+            granted = granted + nn.functional.one_hot(user, u).to(obs.dtype) * bits[:, :, rbg]
+            logits.append(column)
+            chosen.append(user)
+        return torch.cat(logits, dim=-1), torch.stack(chosen, dim=-1), logp
+
+    @override(TorchRLModule)
+    def _forward_exploration(self, batch, **kwargs):
+        logits, actions, logp = self.decode(batch[Columns.OBS])
+        return {Columns.ACTION_DIST_INPUTS: logits, Columns.ACTIONS: actions, Columns.ACTION_LOGP: logp}
+
+    @override(TorchRLModule)
+    def _forward_inference(self, batch, **kwargs):
+        logits, _, _ = self.decode(batch[Columns.OBS], greedy=True)
+        return {Columns.ACTION_DIST_INPUTS: logits}
+
+    @override(TorchRLModule)
+    def _forward_train(self, batch, **kwargs):
+        logits, _, _ = self.decode(batch[Columns.OBS], actions=batch[Columns.ACTIONS])
+        return {Columns.ACTION_DIST_INPUTS: logits}
+
+    @override(PairScorerModule)
+    def _forward(self, batch, **kwargs):
+        return self._forward_inference(batch)
