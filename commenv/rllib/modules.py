@@ -56,13 +56,25 @@ class PairScorerModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         if self.observation_space.shape != (expected,):
             raise ValueError(f"observation shape {self.observation_space.shape} does not fit comm_env with "
                              f"{self.n_ues} users and {self.n_rbgs} RBGs (expected ({expected},))")
+        self.build_heads(len(PAIR_FEATURES))
+
+    def plain_model_config(self) -> dict:
+        """``model_config`` as a plain dict: RLlib hands over a dict or a ``DefaultModelConfig``."""
         config = self.model_config
-        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
+        return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
+
+    def network_shape(self) -> tuple[list[int], str]:
+        """``fcnet_hiddens`` and ``fcnet_activation`` from ``model_config`` (defaults [32, 32], tanh), checked."""
+        config = self.plain_model_config()
         hiddens = list(config.get("fcnet_hiddens") or [32, 32])
         activation = config.get("fcnet_activation") or "tanh"
         if activation not in ACTIVATIONS:
             raise ValueError(f"fcnet_activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}")
-        n_features = len(PAIR_FEATURES)
+        return hiddens, activation
+
+    def build_heads(self, n_features: int) -> None:
+        """The shared pair scorer ``pi``, the pooled value head and the action distribution class."""
+        hiddens, activation = self.network_shape()
         self.pi = mlp([n_features, *hiddens, 1], activation)
         self.vf_encoder = mlp([n_features, *hiddens], activation)
         self.vf = nn.Sequential(ACTIVATIONS[activation](), nn.Linear(2 * hiddens[-1], 1))
@@ -127,18 +139,7 @@ class DeadlinePairScorerModule(PairScorerModule):
             raise ValueError(f"observation shape {self.observation_space.shape} does not fit comm_env with "
                              f"{self.n_ues} users, {self.n_rbgs} RBGs and delay-critical users (expected "
                              f"({expected},)); for a cell without delay-critical users use PairScorerModule")
-        config = self.model_config
-        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
-        hiddens = list(config.get("fcnet_hiddens") or [32, 32])
-        activation = config.get("fcnet_activation") or "tanh"
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"fcnet_activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}")
-        n_features = len(self.feature_names)
-        self.pi = mlp([n_features, *hiddens, 1], activation)
-        self.vf_encoder = mlp([n_features, *hiddens], activation)
-        self.vf = nn.Sequential(ACTIVATIONS[activation](), nn.Linear(2 * hiddens[-1], 1))
-        self.action_dist_cls = TorchMultiCategorical.get_partial_dist_cls(
-            space=self.action_space, input_lens=[self.n_ues] * self.n_rbgs)
+        self.build_heads(len(self.feature_names))
 
     @override(PairScorerModule)
     def pair_features(self, obs: torch.Tensor) -> torch.Tensor:
@@ -188,14 +189,12 @@ class SequentialPairScorerModule(DeadlinePairScorerModule):
         from commenv.config import SchedulerConfig, TTI_S, make_config
 
         super().setup()
-        config = self.model_config
-        config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config or {})
+        config = self.plain_model_config()
         defaults = SchedulerConfig()
         cell = make_config({"buffer_size_bits": config.get("buffer_size_bits", defaults.buffer_size_bits),
                             "rbg_bandwidth_khz": config.get("rbg_bandwidth_khz", defaults.rbg_bandwidth_khz)})
         self.buffer_size_bits = float(cell.buffer_size_bits)
-        hiddens = list(config.get("fcnet_hiddens") or [32, 32])
-        activation = config.get("fcnet_activation") or "tanh"
+        hiddens, activation = self.network_shape()
         self.vf_encoder = mlp([len(DeadlinePairScorerModule.feature_names), *hiddens], activation)
         bits = torch.tensor(CQI_EFFICIENCY, dtype=torch.float32) * cell.rbg_bandwidth_khz * 1e3 * TTI_S
         self.register_buffer("bits_per_cqi", bits, persistent=False)
