@@ -57,12 +57,16 @@ class RadioMetricsCallback(RLlibCallback):
       buffered bits) and each user's head-of-line delay, read from the environment copy itself;
     * ``on_episode_end``: turns the totals into ``METRICS`` (the definitions of ``commenv.evaluate``
       for one episode) and logs each with ``metrics_logger.log_value(("radio", name), value,
-      window=window)``: a mean over the last ``window`` episodes, like RLlib's episode returns.
+      window=window)``. A ``window`` makes it a mean (``reduce="mean"``): the EnvRunner keeps at most
+      the last ``window`` values, and each time it reports its metrics (``get_metrics()``) it hands
+      back their mean and empties the list. So a training result holds the mean over the episodes
+      that finished during that iteration (the driver averages the reports), not over the last
+      ``window`` episodes; RLlib logs its own ``episode_return_mean`` the same way.
 
     Configure it with ``config.callbacks(RadioMetricsCallback)``.
     """
 
-    window = 100  # RLlib's default metrics_num_episodes_for_smoothing
+    window = 100  # at most this many episodes per report; RLlib's default metrics_num_episodes_for_smoothing
 
     @override(RLlibCallback)
     def on_episode_start(self, *, episode, env_runner=None, metrics_logger=None, env=None, env_index, rl_module=None,
