@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.learning --cell default     # the same on the lessons' default cell
     .venv/bin/python -m benchmarks.learning --module default   # with PPO's default MLP module
     .venv/bin/python -m benchmarks.learning --module sequential  # RBGs given out in order (delay-critical cell)
+    .venv/bin/python -m benchmarks.learning --env-config '{"delay_critical_ues": 2, "arrival_rate_mbps": 2.0}'
 
 For every seed it trains ``--iterations`` PPO iterations, scores the greedy policy on held-out
 episodes (seeds the training never saw, the same for every policy) every ``--eval-every``
@@ -15,6 +16,8 @@ Then a paired comparison with the best rule: per held-out episode (the same chan
 for both: common random numbers), PPO's return minus the rule's, with a 95% t-interval over the
 episodes, for each seed and for the mean over seeds.
 The last line gives the medians over seeds, which is what the README quotes.
+On a cell of your own (``--env-config``) the rules are first tuned on that cell's tuning episodes
+(``benchmarks.baselines.tuned_rules``), so PPO meets each rule at its best there.
 """
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ import time
 import numpy as np
 
 import commenv
-from benchmarks.baselines import CELLS, EXERCISE_WEIGHTS, HELD_OUT_SEED, every_baseline  # held-out seeds 10000...
+from benchmarks.baselines import (EXERCISE_WEIGHTS, HELD_OUT_SEED, add_cell_arguments, cell_of, every_baseline,
+                                  print_sweep, tuned_rules)  # held-out seeds 10000...
 from commenv.bound import mean_bound
 
 
@@ -51,11 +55,10 @@ def difference_text(mean: float, low: float, high: float) -> str:
     return f"{mean:+.2f} (95% CI {low:+.2f} to {high:+.2f})"
 
 
-def train_one(seed: int, args, best_baseline: float) -> dict:
+def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
     from commenv.rllib import module_policy
     from rllib_course.training import course_ppo_config
 
-    env_config = CELLS[args.cell]
     config = course_ppo_config(seed=seed, env_config=env_config)
     if args.module == "default":
         from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
@@ -119,36 +122,44 @@ def main(argv=None):
                         help="PPO iterations per seed (default: the course config's for the cell)")
     parser.add_argument("--eval-every", type=int, default=5, help="evaluate every N iterations (default 5)")
     parser.add_argument("--episodes", type=int, default=20, help="held-out episodes per evaluation (default 20)")
-    parser.add_argument("--cell", choices=sorted(CELLS), default="delay-critical",
-                        help="delay-critical: commenv.DELAY_CRITICAL (default); default: the lessons' default cell")
+    add_cell_arguments(parser, "delay-critical")
+    parser.add_argument("--tuning-episodes", type=int, default=40,
+                        help="with --env-config: tuning episodes per rule parameter (default 40, seeds 20000...)")
     parser.add_argument("--module", choices=["course", "default", "sequential"], default="course",
                         help="course: the course's pair-scoring module (Lesson 1's config); default: PPO's "
                              "default MLP; sequential: SequentialPairScorerModule, the RBGs given out in order "
-                             "(delay-critical cell)")
+                             "(a cell with delay-critical users)")
     args = parser.parse_args(argv)
-    if args.module == "sequential" and not commenv.make_env(CELLS[args.cell]).unwrapped.has_deadlines:
-        parser.error(f"--module sequential reads the deadline features: it needs --cell delay-critical, "
-                     f"not --cell {args.cell}")
+    cell, env_config = cell_of(args)
+    if args.module == "sequential" and not commenv.make_env(env_config).unwrapped.has_deadlines:
+        parser.error(f"--module sequential reads the deadline features: it needs a cell with delay-critical users "
+                     f"(--cell delay-critical, or delay_critical_ues > 0 in --env-config), not the {cell} cell "
+                     f"{env_config}")
     if args.episodes < 2:
         parser.error(f"--episodes={args.episodes}: a paired comparison needs at least 2")
     from rllib_course.training import course_iterations
 
-    env_config = CELLS[args.cell]
     args.iterations = args.iterations or course_iterations(env_config)
-    weight = EXERCISE_WEIGHTS[args.cell]
-    policies = {**every_baseline(env_config), f"exercise rule w={weight:g}": commenv.BufferWeighted(weight, None)}
+    if args.env_config is not None:
+        policies, swept = tuned_rules(args.tuning_episodes, env_config)
+        print(f"rules tuned on {args.tuning_episodes} tuning episodes of the custom cell:")
+        print_sweep(swept)
+    else:
+        weight = EXERCISE_WEIGHTS[cell]
+        policies = {**every_baseline(env_config),
+                    f"exercise rule w={weight:g}": commenv.BufferWeighted(weight, None)}
     per_episode = {name: episode_returns(p, args.episodes, env_config) for name, p in policies.items()}
     baselines = {name: float(r.mean()) for name, r in per_episode.items()}
     bound = mean_bound(args.episodes, HELD_OUT_SEED, env_config)
     best_name = max(baselines, key=baselines.get)
-    print(f"{args.cell} cell {env_config}; held-out return of the baselines: "
+    print(f"{cell} cell {env_config}; held-out return of the baselines: "
           + ", ".join(f"{n} {score(v, bound)}" for n, v in baselines.items()) + f"; clairvoyant LP bound {bound:.2f}")
     import ray
 
     from rllib_course.ray_start import start_ray
 
     start_ray()
-    runs = [train_one(seed, args, baselines[best_name]) for seed in args.seeds]
+    runs = [train_one(seed, args, env_config, baselines[best_name]) for seed in args.seeds]
     print()
     for seed, run in zip(args.seeds, runs):
         reached = (f"reached {best_name} after {run['reached'][0]} env steps, {run['reached'][1]:.1f} s"

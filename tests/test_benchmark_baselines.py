@@ -84,4 +84,56 @@ def test_the_sequential_module_needs_the_delay_critical_cell():
     done = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--module", "sequential", "--cell", "default"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
-    assert "--module sequential reads the deadline features: it needs --cell delay-critical" in done.stderr
+    assert "--module sequential reads the deadline features: it needs a cell with delay-critical users" in done.stderr
+    assert "not the default cell {}" in done.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{arrival_rate_mbps: 2}", "is not JSON"),
+    ("[1, 2]", "must be a JSON object of env config keys, not list"),
+    ('{"arrival_rate": 2.0}', "unknown env config key(s) ['arrival_rate']"),
+    ('{"arrival_rate_mbps": -1}', "'arrival_rate_mbps'=-1 is invalid: must be a finite number > 0"),
+])
+def test_a_bad_env_config_is_refused_naming_the_bad_value(text, message):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError) as refused:
+        baselines.env_config_argument(text)
+    assert message in str(refused.value)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.baselines", "--env-config", text],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_named_cell_and_a_custom_one_exclude_each_other():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--cell", "default", "--env-config", "{}"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+@pytest.mark.parametrize("env_config", [{"delay_critical_ues": 2, "arrival_rate_mbps": 2.0}, {"arrival_rate_mbps": 2.0}])
+def test_a_custom_cell_plays_every_rule_at_the_parameters_its_own_sweep_found_best(env_config):
+    policies, swept = baselines.tuned_rules(1, env_config)
+    best = {rule: max(results, key=results.get) for rule, results in swept.items()}
+    assert set(EVERY) < set(policies) and len(policies) == len(EVERY) + 1
+    bw, exercise = policies["buffer weighted"], policies[next(n for n in policies if n.startswith("exercise rule"))]
+    assert exercise.deadline_weight is None
+    if "delay_critical_ues" in env_config:
+        assert (bw.weight, bw.deadline_weight) == best["buffer weighted, (weight, deadline weight)"]
+        assert policies["M-LWDF"].violation_probability == best["M-LWDF, delta"]
+        assert policies["EXP/PF"].violation_probability == best["EXP/PF, delta"]
+        assert exercise.weight == best["exercise rule (fill only), weight"]
+    else:
+        assert bw.weight == exercise.weight == best["buffer weighted, weight"]
+        assert policies["EXP/PF"].target_delay_tti == best["EXP/PF, target delay (TTI)"]
+    # The sweep ran on the custom cell itself, not on the default one.
+    tuned_on_default = baselines.sweep(1, baselines.TUNING_SEED, {})
+    assert swept["buffer weighted, weight" if "buffer weighted, weight" in swept else
+                 "exercise rule (fill only), weight"] != tuned_on_default["buffer weighted, weight"]
+
+
+def test_the_baselines_table_of_a_custom_cell_names_it(capsys):
+    figures = baselines.main(["--episodes", "2", "--tuning-episodes", "1", "--env-config", '{"arrival_rate_mbps": 2.0}'])
+    out = capsys.readouterr().out
+    assert "custom cell {'arrival_rate_mbps': 2.0}" in out and "held-out: 2 episodes" in out
+    assert all(value <= figures["bound"] for value in figures["returns"].values())
