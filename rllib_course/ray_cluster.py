@@ -247,6 +247,46 @@ def leftover_raylets(temp_prefix: str = "/tmp/raycl_") -> list[int]:
     return pids
 
 
+def machine_resources() -> dict:
+    """What this machine gives a cluster started on it: CPUs and memory, as Ray would detect them.
+
+    ``cpus``: the CPUs this process may run on (``available_cpus``: its affinity mask, which containers
+    and ``taskset`` narrow). ``memory_gb``: the machine's memory (``psutil``), or the container's
+    limit when one is set and smaller (cgroup v2 ``memory.max`` or v1 ``memory.limit_in_bytes``),
+    the rule ``ray._common.utils.get_system_memory`` follows. ``limited``: whether such a limit applied.
+    """
+    import psutil
+
+    from rllib_course.ray_start import available_cpus
+
+    total = psutil.virtual_memory().total
+    limit = None
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        limit = int(text) if text.isdigit() else None  # "max": no limit
+        break
+    memory = min(total, limit) if limit else total
+    return {"cpus": available_cpus(), "memory_gb": memory / 1e9, "limited": memory < total}
+
+
+def process_memory_gb(pids) -> float:
+    """The memory of the processes ``pids`` together, in GB: their PSS (shared pages split among the processes
+    that share them; RSS where the system has no PSS). A process that ended meanwhile counts 0."""
+    import psutil
+
+    total = 0
+    for pid in pids:
+        try:
+            info = psutil.Process(pid).memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        total += getattr(info, "pss", info.rss)
+    return total / 1e9
+
+
 def wait_for_nodes(count: int, timeout_s: float = 60.0) -> list[dict]:
     """Wait until the connected cluster has ``count`` live nodes; return them (``ray.nodes()`` entries)."""
     import ray

@@ -124,3 +124,10 @@ def test_fault_check_compares_with_the_group_s_own_counts():
         check_fault_report(swapped, results, live, strict=True)
     with pytest.raises(ExerciseFailed, match="keys"):
         check_fault_report(lambda result: 2, results, live, strict=True)
+
+
+def test_ray_native_text_finds_the_whole_compiled_message():
+    text = faults.ray_native_text("the actor restart will fail")
+    assert "max_restarts > 0" in text and text.endswith("for more details.")
+    with pytest.raises(ValueError, match="not in _raylet.so"):
+        faults.ray_native_text("no such message in Ray, surely 0xDEADBEEF")

@@ -142,6 +142,28 @@ def test_starting_twice_is_refused():
         cluster.start()
 
 
+def test_machine_resources_take_the_smaller_of_memory_and_the_container_limit(monkeypatch):
+    import psutil
+
+    class _Memory:
+        total = 8_000_000_000
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: _Memory())
+    monkeypatch.setattr(ray_cluster.Path, "read_text", lambda self: "2000000000\n")
+    limited = ray_cluster.machine_resources()
+    assert limited["memory_gb"] == 2.0 and limited["limited"] and limited["cpus"] >= 1
+    monkeypatch.setattr(ray_cluster.Path, "read_text", lambda self: "max\n")
+    assert ray_cluster.machine_resources()["memory_gb"] == 8.0 and not ray_cluster.machine_resources()["limited"]
+
+
+def test_process_memory_counts_live_processes_and_skips_ended_ones():
+    import os
+
+    assert ray_cluster.process_memory_gb([os.getpid()]) > 0
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert ray_cluster.process_memory_gb([int(finished.stdout)]) == 0
+
+
 def test_a_real_cli_cluster_has_two_raylets_and_leaves_none():
     ray.shutdown()
     before = set(leftover_raylets())
