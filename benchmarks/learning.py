@@ -5,6 +5,7 @@
     .venv/bin/python -m benchmarks.learning --module default   # with PPO's default MLP module
     .venv/bin/python -m benchmarks.learning --module sequential  # RBGs given out in order (delay-critical cell)
     .venv/bin/python -m benchmarks.learning --env-config '{"delay_critical_ues": 2, "arrival_rate_mbps": 2.0}'
+    .venv/bin/python -m benchmarks.learning --decode buffer-aware  # PPO's scores through the rules' allocator
 
 For every seed it trains ``--iterations`` PPO iterations, scores the greedy policy on held-out
 episodes (seeds the training never saw, the same for every policy) every ``--eval-every``
@@ -16,6 +17,9 @@ Then a paired comparison with the best rule: per held-out episode (the same chan
 for both: common random numbers), PPO's return minus the rule's, with a 95% t-interval over the
 episodes, for each seed and for the mean over seeds.
 The last line gives the medians over seeds, which is what the README quotes.
+PPO acts greedily by default (each RBG's likeliest user); ``--decode buffer-aware`` makes the
+network's logits the scores of the rules' own allocator (``commenv.rllib.ModuleScores``), and the
+other decoding of the same trained networks is scored too, on its own line.
 On a cell of your own (``--env-config``) the rules are first tuned on that cell's tuning episodes
 (``benchmarks.baselines.tuned_rules``), so PPO meets each rule at its best there.
 """
@@ -55,8 +59,17 @@ def difference_text(mean: float, low: float, high: float) -> str:
     return f"{mean:+.2f} (95% CI {low:+.2f} to {high:+.2f})"
 
 
+DECODINGS = ("greedy", "buffer-aware")
+
+
+def decoded_policy(module, decode: str):
+    """The trained module as ``policy(obs, env)``: greedy per RBG, or its logits in the rules' allocator."""
+    from commenv.rllib import ModuleScores, module_policy
+
+    return ModuleScores(module) if decode == "buffer-aware" else module_policy(module)
+
+
 def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
-    from commenv.rllib import module_policy
     from rllib_course.training import course_ppo_config
 
     config = course_ppo_config(seed=seed, env_config=env_config)
@@ -86,27 +99,30 @@ def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
             train_seconds += time.perf_counter() - start
             if iteration % args.eval_every and iteration != args.iterations:
                 continue
-            returns = episode_returns(module_policy(algo.get_module()), args.episodes, env_config)
+            returns = episode_returns(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config)
             held_out = float(returns.mean())
             steps = int(result["num_env_steps_sampled_lifetime"])
             print(f"  seed {seed} iteration {iteration:3d}  env steps {steps:7d}  train s {train_seconds:6.1f}  "
                   f"held-out return {held_out:7.2f}", flush=True)
             if reached is None and held_out >= best_baseline:
                 reached = (steps, train_seconds)
+        other = next(d for d in DECODINGS if d != args.decode)
+        other_returns = episode_returns(decoded_policy(algo.get_module(), other), args.episodes, env_config)
     finally:
         algo.stop()
-    return {"return": held_out, "episodes": returns, "steps": steps, "seconds": train_seconds, "reached": reached}
+    return {"return": held_out, "episodes": returns, "steps": steps, "seconds": train_seconds, "reached": reached,
+            "other": other_returns}
 
 
 def score(value: float, bound: float) -> str:
     return f"{value:.2f} ({value / bound:.1%} of bound)"
 
 
-def summary_line(module: str, ppo_returns: list, baselines: dict, bound: float, best_name: str,
+def summary_line(setup: str, ppo_returns: list, baselines: dict, bound: float, best_name: str,
                  reached: list) -> str:
     """The benchmark's last line: medians over seeds for PPO, every baseline and the bound."""
     median = statistics.median(ppo_returns)
-    line = (f"median over {len(ppo_returns)} seeds ({module} module): PPO {score(median, bound)}"
+    line = (f"median over {len(ppo_returns)} seeds ({setup}): PPO {score(median, bound)}"
             + "".join(f", {n} {score(v, bound)}" for n, v in baselines.items())
             + f", LP bound {bound:.2f}; {len(reached)}/{len(ppo_returns)} seeds reached {best_name}")
     if reached:
@@ -125,6 +141,9 @@ def main(argv=None):
     add_cell_arguments(parser, "delay-critical")
     parser.add_argument("--tuning-episodes", type=int, default=40,
                         help="with --env-config: tuning episodes per rule parameter (default 40, seeds 20000...)")
+    parser.add_argument("--decode", choices=DECODINGS, default="greedy",
+                        help="greedy: each RBG's likeliest user (default); buffer-aware: the network's logits as "
+                             "the scores of the rules' allocator (commenv.rllib.ModuleScores)")
     parser.add_argument("--module", choices=["course", "default", "sequential"], default="course",
                         help="course: the course's pair-scoring module (Lesson 1's config); default: PPO's "
                              "default MLP; sequential: SequentialPairScorerModule, the RBGs given out in order "
@@ -175,7 +194,17 @@ def main(argv=None):
           + difference_text(*paired_difference(mean_over_seeds, per_episode[best_name]))
           + f" over {args.episodes} episodes; training s per seed: "
           + ", ".join(f"{run['seconds']:.1f}" for run in runs))
-    print(summary_line(args.module, [r["return"] for r in runs], baselines, bound, best_name,
+    other = next(d for d in DECODINGS if d != args.decode)
+    other_returns = [float(run["other"].mean()) for run in runs]
+    print(f"the same networks, {other} decoding: "
+          + ", ".join(f"seed {seed} {value:.2f} ({value / baselines[best_name]:.3f} x)"
+                      for seed, value in zip(args.seeds, other_returns))
+          + f"; median {statistics.median(other_returns) / baselines[best_name]:.3f} x {best_name}; averaged over "
+          f"the seeds, minus {best_name}, per episode: "
+          + difference_text(*paired_difference(np.mean([run["other"] for run in runs], axis=0),
+                                               per_episode[best_name])))
+    print(summary_line(f"{args.module} module, {args.decode} decoding", [r["return"] for r in runs], baselines, bound,
+                       best_name,
                        [r["reached"] for r in runs if r["reached"]]))
     ray.shutdown()
 

@@ -62,9 +62,9 @@ def test_tuning_and_held_out_episodes_never_overlap():
 
 def test_the_learning_summary_names_ppo_every_baseline_and_the_bound():
     returns = {name: 150.0 + i for i, name in enumerate(EVERY)}
-    line = learning.summary_line("course", [170.0, 180.0, 175.0], returns, 200.0, "buffer weighted",
+    line = learning.summary_line("course module, greedy decoding", [170.0, 180.0, 175.0], returns, 200.0, "buffer weighted",
                                  [(18_000, 15.0), (22_000, 19.0)])
-    assert line.startswith("median over 3 seeds (course module): PPO 175.00 (87.5% of bound), round robin 150.00")
+    assert line.startswith("median over 3 seeds (course module, greedy decoding): PPO 175.00 (87.5% of bound), round robin 150.00")
     for name, value in returns.items():
         assert f", {name} {value:.2f} ({value / 200:.1%} of bound)" in line
     assert line.endswith("LP bound 200.00; 2/3 seeds reached buffer weighted (median 20000 env steps, 17.0 s)")
@@ -77,7 +77,7 @@ def test_the_learning_benchmark_starts_without_ray():
     assert out.strip() == "[]"
     usage = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--help"], capture_output=True, text=True,
                            check=True, cwd=ROOT).stdout
-    assert "--iterations" in usage and "--module" in usage and "--cell" in usage
+    assert "--iterations" in usage and "--module" in usage and "--cell" in usage and "--decode" in usage
 
 
 def test_the_sequential_module_needs_the_delay_critical_cell():

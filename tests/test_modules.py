@@ -204,3 +204,50 @@ def test_the_sequential_module_sees_a_buffer_emptied_by_earlier_rbgs():
 def test_the_sequential_module_rejects_a_bad_cell_constant():
     with pytest.raises(ValueError, match="buffer_size_bits"):
         _sequential_module(buffer_size_bits=-5)
+
+
+def _full_buffers(env, seed):
+    """Reset, then fill every buffer so that no RBG can empty one: the allocator then never skips a user."""
+    obs, _ = env.reset(seed=seed)
+    env.unwrapped.queues.bits[:] = env.unwrapped.config.buffer_size_bits
+    return env.unwrapped._observe()
+
+
+def test_module_scores_with_full_buffers_pick_the_greedy_action():
+    from commenv.rllib import ModuleScores, module_policy
+
+    module, env = build(4, 6)
+    greedy, allocated = module_policy(module), ModuleScores(module)
+    for seed in range(5):
+        obs = _full_buffers(env, seed)
+        np.testing.assert_array_equal(allocated(obs, env), greedy(obs, env))
+
+
+def test_module_scores_never_give_an_rbg_to_a_covered_buffer_while_another_user_waits():
+    from commenv.rllib import ModuleScores, module_policy
+
+    module, env = build(4, 6)
+    allocated, greedy = ModuleScores(module), module_policy(module)
+    differs = 0
+    for seed in range(30):
+        obs, _ = env.reset(seed=seed)
+        action = allocated(obs, env)
+        remaining = env.buffer_bits.copy()
+        for rbg, user in enumerate(action):
+            assert remaining[user] > 0 or not (remaining > 0).any(), (seed, rbg, action, remaining)
+            remaining[user] = max(remaining[user] - env.bits_per_rbg[user, rbg], 0.0)
+        differs += not np.array_equal(action, greedy(obs, env))
+    assert differs > 0  # at the start of an episode some buffers are empty, and greedy decoding ignores that
+
+
+def test_module_scores_need_logits():
+    from commenv.rllib import ModuleScores
+
+    class NoLogits:
+        def forward_inference(self, batch):
+            return {Columns.ACTIONS: torch.zeros((1, 6), dtype=torch.int64)}
+
+    env = commenv.RadioSchedulingEnv({})
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(ValueError, match="NoLogits.forward_inference returns no 'action_dist_inputs'"):
+        ModuleScores(NoLogits())(obs, env)

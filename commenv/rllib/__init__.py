@@ -58,3 +58,40 @@ def module_policy(module, explore: bool = False):
         return module_actions(module, np.asarray(obs)[None], explore)[0]
 
     return policy
+
+
+from commenv.baselines import BufferAwareScheduler  # noqa: E402  (kept here: the lines above are shown in lessons)
+
+
+class ModuleScores(BufferAwareScheduler):
+    """A trained RLModule's logits as the scores of the rules' buffer-aware allocator.
+
+    Greedy decoding (``module_policy``) takes each RBG's likeliest user on its own, so two RBGs can
+    go to a user whose buffer the first one already empties. The rules never do that: their
+    ``BufferAwareScheduler`` hands the RBGs out in order, each to the highest-scoring user that still
+    has data. This class gives the learned network the same allocator, its logit for user ``u`` on
+    RBG ``r`` standing where a rule's score would; the network and its training do not change.
+    """
+
+    name = "PPO, buffer-aware"
+
+    def __init__(self, module):
+        self.module = module
+
+    def logits(self, obs, env) -> np.ndarray:
+        """The module's action logits for one observation, as (n_ues, n_rbgs) scores."""
+        batch = {Columns.OBS: torch.as_tensor(np.asarray(obs, dtype=np.float32)[None])}
+        with torch.no_grad():
+            out = self.module.forward_inference(batch)
+        if Columns.ACTION_DIST_INPUTS not in out:
+            raise ValueError(f"{type(self.module).__name__}.forward_inference returns no "
+                             f"{Columns.ACTION_DIST_INPUTS!r}: there are no logits to score the users with")
+        # MultiCategorical over n_rbgs sub-actions: RBG r's n_ues logits come r-th.
+        return out[Columns.ACTION_DIST_INPUTS][0].numpy().reshape(env.n_rbgs, env.n_ues).T
+
+    def __call__(self, obs, env) -> np.ndarray:
+        self._scores = self.logits(obs, env.unwrapped)
+        return super().__call__(obs, env)
+
+    def scores(self, env) -> np.ndarray:
+        return self._scores
