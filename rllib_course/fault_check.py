@@ -1,36 +1,57 @@
-"""Check for Lesson 3.4's exercise: the fault-tolerance counters of a training result.
+"""Check for Lesson 3.4's exercise: what an EnvRunner's outage cost, read from the training results.
 
-The answer for the last result must match what RLlib's ``EnvRunnerGroup`` counted itself
-(``num_healthy_remote_env_runners()``, ``num_remote_worker_restarts()``,
-``num_env_runners_dropped_lifetime()``, read from the live Algorithm); the answer for the first
-result after the kill must say that one EnvRunner was missing.
+``outage_report(results)`` gets the results of one run, the first from before an EnvRunner died, the
+rest until RLlib reported every EnvRunner healthy again, and returns the iteration at which all
+were back, how many iterations trained with fewer, and how many env steps those iterations sampled
+beyond as many normal ones. The check compares the answer with ``reference_outage_report`` on the
+lesson's results and on a made-up run with three EnvRunners (so that an answer that assumes two fails).
 """
 from __future__ import annotations
 
 from rllib_course import exercise
 
-KEYS = ("healthy", "restored", "dropped")
+KEYS = ("back_at", "outage_iterations", "extra_env_steps")
 
 
-def group_counts(algo) -> dict:
-    """What the EnvRunnerGroup of ``algo`` counts itself, under the exercise's keys."""
-    group = algo.env_runner_group
-    return {"healthy": group.num_healthy_remote_env_runners(), "restored": group.num_remote_worker_restarts(),
-            "dropped": group.num_env_runners_dropped_lifetime()}
+def _healthy(result) -> int:
+    return result["fault_tolerance"]["num_healthy_workers"]
 
 
-def check_fault_report(fn, results: list, live_counts: dict, num_env_runners: int = 2, strict: bool = False) -> bool:
+def _steps(result) -> int:
+    return int(result["env_runners"]["num_env_steps_sampled"])
+
+
+def reference_outage_report(results: list) -> dict:
+    """The answer the check expects (the exercise's reference solution is written independently)."""
+    normal, outage, back_at = _healthy(results[0]), [], None
+    for result in results[1:]:
+        if _healthy(result) < normal:
+            outage.append(result)
+        else:
+            back_at = result["training_iteration"]
+            break
+    return {"back_at": back_at, "outage_iterations": len(outage),
+            "extra_env_steps": sum(_steps(result) for result in outage) - len(outage) * _steps(results[0])}
+
+
+def _made_up(healthy: list[int], steps: list[int], first_iteration: int = 10) -> list[dict]:
+    return [{"training_iteration": first_iteration + i, "fault_tolerance": {"num_healthy_workers": h},
+             "env_runners": {"num_env_steps_sampled": s}} for i, (h, s) in enumerate(zip(healthy, steps))]
+
+
+# Three EnvRunners, one dies, then a second one too, and both come back: back at 14, 3 outage iterations,
+# 1200 + 1350 + 1200 - 3 * 900 = 1050 extra env steps.
+MADE_UP = _made_up([3, 2, 1, 2, 3], [900, 1200, 1350, 1200, 900])
+
+
+def check_outage_report(fn, results: list, strict: bool = False) -> bool:
     """``results``: the result before the kill, then those until RLlib reported every EnvRunner healthy."""
     def attempt():
-        answers = [fn(result) for result in results]
-        for i, answer in enumerate(answers):
+        for name, run in (("section 6's results", results), ("a made-up run with three EnvRunners", MADE_UP)):
+            answer = fn(run)
             assert isinstance(answer, dict) and set(answer) == set(KEYS), (
-                f"return a dict with the keys {list(KEYS)}, got {answer!r} for result {i}")
-        assert answers[-1] == live_counts, (
-            f"for the last result you said {answers[-1]}, RLlib's EnvRunnerGroup counts {live_counts}")
-        assert answers[0]["healthy"] == num_env_runners, (
-            f"before the kill all {num_env_runners} EnvRunners were healthy; you said {answers[0]['healthy']}")
-        if len(answers) > 1:
-            assert answers[1]["healthy"] == num_env_runners - 1, (
-                f"right after the kill one EnvRunner was missing; you said {answers[1]['healthy']} healthy")
-    return exercise.check("fault-tolerance counters", attempt, strict=strict)
+                f"return a dict with the keys {list(KEYS)}, got {answer!r} for {name}")
+            expected = reference_outage_report(run)
+            for key in KEYS:
+                assert answer[key] == expected[key], f"{key}: you said {answer[key]!r} for {name}, expected {expected[key]!r}"
+    return exercise.check("what the outage cost", attempt, strict=strict)

@@ -128,26 +128,6 @@ def native_message(line: str) -> str:
     return re.sub(r"\b[0-9a-f]{32,}\b", "<actor id>", line)
 
 
-def ray_native_text(fragment: str) -> str:
-    """The whole text, in Ray's compiled core (``ray/_raylet.so``), of the string that contains ``fragment``.
-
-    Messages of Ray's C++ core (its core worker, raylet client, GCS client) have no Python source in the
-    installed package; their text is compiled into ``_raylet.so``. This finds the NUL-terminated
-    string there that contains ``fragment``, so a lesson can show that a message comes from that code.
-    Raises ``ValueError`` when no such string exists (a new Ray changed the message).
-    """
-    from pathlib import Path
-
-    import ray
-
-    data = Path(ray.__file__).with_name("_raylet.so").read_bytes()
-    at = data.find(fragment.encode())
-    if at < 0:
-        raise ValueError(f"{fragment!r} is not in {Path(ray.__file__).with_name('_raylet.so').name}")
-    start, end = data.rfind(b"\0", 0, at) + 1, data.find(b"\0", at)
-    return data[start:end].decode(errors="replace")
-
-
 def first_line(record) -> str:
     """The first line of a log record's message, with actor ids (32 or more hex digits) cut out."""
     import re

@@ -14,7 +14,11 @@ machine, and it keeps the cluster to itself:
   joins with another mode, or in token mode without the cluster's token, is refused. In token mode
   a head needs a token before it starts: when this machine has none (``RAY_AUTH_TOKEN``, the file
   ``RAY_AUTH_TOKEN_PATH`` names, ``~/.ray/auth_token``), ``start()`` first runs
-  ``ray get-auth-token --generate``, which writes ``~/.ray/auth_token``;
+  ``ray get-auth-token --generate`` with ``HOME`` pointed at a temporary folder of its own, so the
+  token lands in ``<that folder>/.ray/auth_token`` and not in the user's ``~/.ray/auth_token`` (a
+  file there would switch every later ``ray start --head`` on the machine into token mode); it then
+  sets ``RAY_AUTH_TOKEN_PATH`` in this process, which the nodes, the driver and its subprocesses
+  read. The folder is removed when Python exits;
 * **its own processes only are stopped**: ``stop()`` ends the processes that name the cluster's
   folder, by process id, and their children. ``ray stop`` would end *every* Ray of this user on
   the machine, other notebooks' included.
@@ -62,6 +66,33 @@ def has_auth_token() -> bool:
         return bool(path.read_text().strip())
     except OSError:
         return False
+
+
+_token_dir: str | None = None
+
+
+def _remove_token_dir() -> None:
+    if _token_dir:
+        shutil.rmtree(_token_dir, ignore_errors=True)
+
+
+def make_private_auth_token() -> Path:
+    """Generate a token with ``ray get-auth-token --generate`` in a temporary folder; point ``RAY_AUTH_TOKEN_PATH`` at it.
+
+    The ``ray`` command writes its token to ``~/.ray/auth_token``, ``~`` being ``HOME``; run with ``HOME`` set to
+    a fresh folder, it leaves the user's home alone. One token serves every cluster this process starts (the
+    driver's Ray reads the token once), and the folder is removed when Python exits.
+    """
+    global _token_dir
+    if _token_dir is None:
+        _token_dir = tempfile.mkdtemp(prefix="ray_auth_")
+        atexit.register(_remove_token_dir)
+    env = {key: value for key, value in os.environ.items() if key not in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")}
+    subprocess.run([_ray_executable(), "get-auth-token", "--generate"], capture_output=True, text=True,
+                   timeout=START_TIMEOUT_S, check=True, env=dict(env, HOME=_token_dir))
+    path = Path(_token_dir, ".ray", "auth_token")
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(path)
+    return path
 
 
 def _check_int(name: str, value, minimum: int) -> None:
@@ -126,9 +157,9 @@ class RayCluster:
             self.commands, self._stopped = [], False
             atexit.register(self.stop)
             if os.environ.get("RAY_AUTH_MODE", "").lower() == "token" and not has_auth_token():
-                # `ray start --head` in token mode does not create a token (`ray.init()` would): make one first.
-                subprocess.run([_ray_executable(), "get-auth-token", "--generate"], capture_output=True, text=True,
-                               timeout=START_TIMEOUT_S, check=True)
+                # `ray start --head` in token mode does not create a token (`ray.init()` would): make one first,
+                # in a folder of our own rather than ~/.ray/auth_token.
+                make_private_auth_token()
             self._run(self._node_command(head=True))
             self.address = Path(self.temp_dir, "ray_current_cluster").read_text().strip()
             for _ in range(self.num_workers):

@@ -8,7 +8,7 @@ ray = pytest.importorskip("ray")
 
 from rllib_course import faults  # noqa: E402
 from rllib_course.exercise import ExerciseFailed  # noqa: E402
-from rllib_course.fault_check import check_fault_report, group_counts  # noqa: E402
+from rllib_course.fault_check import MADE_UP, check_outage_report, reference_outage_report  # noqa: E402
 
 
 class _Group:
@@ -21,15 +21,6 @@ class _Group:
     def foreach_env_runner(self, func, local_env_runner, remote_worker_ids):
         assert not local_env_runner
         return [(f"handle-{i}", 100 + i) for i in remote_worker_ids]
-
-    def num_healthy_remote_env_runners(self):
-        return 2
-
-    def num_remote_worker_restarts(self):
-        return 1
-
-    def num_env_runners_dropped_lifetime(self):
-        return 0
 
 
 class _Algo:
@@ -103,31 +94,29 @@ def test_native_stderr_is_captured_and_restored(capfd):
     assert "constructor" not in err and "back on stderr" in err
 
 
-def _result(healthy, restored, dropped=0):
-    return {"fault_tolerance": {"num_healthy_workers": healthy, "num_remote_worker_restarts": restored,
-                                "num_env_runners_dropped_lifetime": dropped}}
+def _result(iteration, healthy, steps):
+    return {"training_iteration": iteration, "fault_tolerance": {"num_healthy_workers": healthy},
+            "env_runners": {"num_env_steps_sampled": steps}}
 
 
-def _solution(result):
-    counters = result["fault_tolerance"]
-    return {"healthy": counters["num_healthy_workers"], "restored": counters["num_remote_worker_restarts"],
-            "dropped": counters["num_env_runners_dropped_lifetime"]}
+def _solution(results):
+    normal, steps = results[0]["fault_tolerance"]["num_healthy_workers"], results[0]["env_runners"]["num_env_steps_sampled"]
+    outage = []
+    for result in results[1:]:
+        if result["fault_tolerance"]["num_healthy_workers"] == normal:
+            return {"back_at": result["training_iteration"], "outage_iterations": len(outage),
+                    "extra_env_steps": sum(r["env_runners"]["num_env_steps_sampled"] - steps for r in outage)}
+        outage.append(result)
 
 
-def test_fault_check_compares_with_the_group_s_own_counts():
-    live = group_counts(_Algo())
-    assert live == {"healthy": 2, "restored": 1, "dropped": 0}
-    results = [_result(2, 0), _result(1, 0), _result(2, 1)]
-    assert check_fault_report(_solution, results, live, strict=True)
-    swapped = lambda result: dict(_solution(result), restored=result["fault_tolerance"]["num_env_runners_dropped_lifetime"])  # noqa: E731
-    with pytest.raises(ExerciseFailed, match="RLlib's EnvRunnerGroup counts"):
-        check_fault_report(swapped, results, live, strict=True)
+def test_outage_check_counts_from_the_first_result():
+    results = [_result(3, 2, 1000), _result(4, 1, 1488), _result(5, 1, 1488), _result(6, 2, 1000)]
+    assert reference_outage_report(results) == {"back_at": 6, "outage_iterations": 2, "extra_env_steps": 976}
+    assert reference_outage_report(MADE_UP) == {"back_at": 14, "outage_iterations": 3, "extra_env_steps": 1050}
+    assert check_outage_report(_solution, results, strict=True)
+    assumes_two = lambda rs: dict(_solution(rs), back_at=next(  # noqa: E731
+        r["training_iteration"] for r in rs[1:] if r["fault_tolerance"]["num_healthy_workers"] == 2))
+    with pytest.raises(ExerciseFailed, match="three EnvRunners"):
+        check_outage_report(assumes_two, results, strict=True)
     with pytest.raises(ExerciseFailed, match="keys"):
-        check_fault_report(lambda result: 2, results, live, strict=True)
-
-
-def test_ray_native_text_finds_the_whole_compiled_message():
-    text = faults.ray_native_text("the actor restart will fail")
-    assert "max_restarts > 0" in text and text.endswith("for more details.")
-    with pytest.raises(ValueError, match="not in _raylet.so"):
-        faults.ray_native_text("no such message in Ray, surely 0xDEADBEEF")
+        check_outage_report(lambda rs: 2, results, strict=True)

@@ -3,6 +3,7 @@
 The last test starts a real head node and worker node (about 30 s on 2 cores) and checks that no raylet
 is left afterwards; the others replace `ray start` with stand-ins.
 """
+import os
 import subprocess
 import sys
 import time
@@ -87,6 +88,9 @@ def test_token_mode_without_a_token_generates_one_before_the_head(fake_ray_start
     generate, head, worker = calls
     assert generate[1:] == ["get-auth-token", "--generate"] and "--head" in head and "--address" in worker
     assert cluster.commands == [head, worker], "the printed commands stay the `ray start` calls"
+    token_path = os.environ["RAY_AUTH_TOKEN_PATH"]
+    assert not token_path.startswith(str(tmp_path)), "the token goes to a folder of the cluster's own, not ~/.ray"
+    assert token_path.endswith("/.ray/auth_token") and not (tmp_path / ".ray").exists()
 
 
 def test_an_existing_token_is_used_as_it_is(fake_ray_start, monkeypatch, tmp_path):
