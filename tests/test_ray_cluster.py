@@ -4,6 +4,7 @@ The last test starts a real head node and worker node (about 30 s on 2 cores) an
 is left afterwards; the others replace `ray start` with stand-ins.
 """
 import os
+from pathlib import Path
 import subprocess
 import sys
 import time
@@ -81,7 +82,11 @@ def test_token_mode_without_a_token_generates_one_before_the_head(fake_ray_start
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("RAY_AUTH_MODE", "token")
     monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
-    monkeypatch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
+    # start() sets RAY_AUTH_TOKEN_PATH for the rest of the process; set, then delete, so that monkeypatch removes it
+    # again afterwards (a path to a token the fake `ray` never wrote would break every later ray.init here).
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", "")
+    monkeypatch.delenv("RAY_AUTH_TOKEN_PATH")
+    monkeypatch.setattr(ray_cluster, "_token_dir", None)
     assert not ray_cluster.has_auth_token()
     cluster = RayCluster(num_workers=1).start()
     cluster.stop()
@@ -91,6 +96,11 @@ def test_token_mode_without_a_token_generates_one_before_the_head(fake_ray_start
     token_path = os.environ["RAY_AUTH_TOKEN_PATH"]
     assert not token_path.startswith(str(tmp_path)), "the token goes to a folder of the cluster's own, not ~/.ray"
     assert token_path.endswith("/.ray/auth_token") and not (tmp_path / ".ray").exists()
+
+
+def test_the_generated_token_path_does_not_outlive_the_test():
+    """The test above must leave no RAY_AUTH_TOKEN_PATH behind for the tests that start Ray after it."""
+    assert "RAY_AUTH_TOKEN_PATH" not in os.environ or Path(os.environ["RAY_AUTH_TOKEN_PATH"]).is_file()
 
 
 def test_an_existing_token_is_used_as_it_is(fake_ray_start, monkeypatch, tmp_path):
