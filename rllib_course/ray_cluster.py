@@ -308,14 +308,15 @@ def process_memory_gb(pids) -> float:
     that share them; RSS where the system has no PSS). A process that ended meanwhile counts 0."""
     import psutil
 
-    total = 0
+    from rllib_course.scaling import memory_of
+
+    processes = []
     for pid in pids:
         try:
-            info = psutil.Process(pid).memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            processes.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
             continue
-        total += getattr(info, "pss", info.rss)
-    return total / 1e9
+    return memory_of(processes)["pss"] / 1e9
 
 
 def wait_for_nodes(count: int, timeout_s: float = 60.0) -> list[dict]:

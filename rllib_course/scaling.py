@@ -15,6 +15,20 @@ import warnings
 import psutil
 
 
+def memory_of(processes) -> dict:
+    """RSS and PSS of these ``psutil`` processes together, in bytes; one that ended meanwhile (or that we
+    may not read) counts 0. PSS exists on Linux only; elsewhere it falls back to RSS."""
+    rss = pss = 0
+    for proc in processes:
+        try:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return {"rss": rss, "pss": pss}
+
+
 def process_tree_memory_mb(pid: int | None = None) -> dict:
     """Memory of process ``pid`` (default: this one) and all its descendants, in MB.
 
@@ -24,15 +38,8 @@ def process_tree_memory_mb(pid: int | None = None) -> dict:
     and is the better estimate of what the machine really gives up.
     """
     root = psutil.Process(pid)
-    rss = pss = 0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            info = proc.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue  # a process that ended (or that we may not read) while we walked the tree
-        rss += info.rss
-        pss += getattr(info, "pss", info.rss)  # PSS exists on Linux only
-    return {"rss": rss / 1e6, "pss": pss / 1e6}
+    used = memory_of([root, *root.children(recursive=True)])
+    return {"rss": used["rss"] / 1e6, "pss": used["pss"] / 1e6}
 
 
 def resource_request(config) -> dict:
