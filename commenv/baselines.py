@@ -46,9 +46,12 @@ class BufferAwareScheduler:
 
     def __call__(self, obs, env) -> np.ndarray:
         env = env.unwrapped
+        return self.allocate(env, self.scores(env))
+
+    def allocate(self, env, scores: np.ndarray) -> np.ndarray:
+        """The action: RBGs in order, each to the highest-scoring user (``scores``, (n_ues, n_rbgs)) with data left."""
         bits = env.bits_per_rbg
         remaining = env.buffer_bits.copy()
-        scores = self.scores(env)
         action = np.zeros(env.n_rbgs, dtype=np.int64)
         for rbg in range(env.n_rbgs):
             column = self.rbg_scores(scores, bits, remaining, rbg)

@@ -90,8 +90,5 @@ class ModuleScores(BufferAwareScheduler):
         return out[Columns.ACTION_DIST_INPUTS][0].numpy().reshape(env.n_rbgs, env.n_ues).T
 
     def __call__(self, obs, env) -> np.ndarray:
-        self._scores = self.logits(obs, env.unwrapped)
-        return super().__call__(obs, env)
-
-    def scores(self, env) -> np.ndarray:
-        return self._scores
+        env = env.unwrapped
+        return self.allocate(env, self.logits(obs, env))
