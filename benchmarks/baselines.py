@@ -24,10 +24,11 @@ from commenv.bound import mean_bound
 
 HELD_OUT_SEED = 10_000  # the evaluation episodes of benchmarks.learning and Lesson 1.3
 TUNING_SEED = 20_000    # parameters are chosen here, never on the held-out episodes
-WEIGHTS = (1.0, 2.0, 3.0, 5.0, 8.0)         # BufferWeighted's weight
+# Each grid reaches past its best value on both sides, so no tuned parameter sits on the grid's edge.
+WEIGHTS = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0)    # BufferWeighted's weight
 TARGETS = (5.0, 10.0, 20.0, 40.0, 80.0)     # EXP/PF's target delay, TTIs
 # With delay-critical users: BufferWeighted's (weight, deadline_weight), and delta of M-LWDF and EXP/PF.
-DEADLINE_WEIGHTS = tuple((w, d) for w in (1.0, 2.0, 3.0, 5.0) for d in (1.0, 2.0, 3.0, 5.0, 10.0))
+DEADLINE_WEIGHTS = tuple((w, d) for w in (1.0, 2.0, 3.0, 5.0, 8.0, 12.0) for d in (1.0, 2.0, 3.0, 5.0, 10.0, 20.0))
 DELTAS = (0.001, 0.01, 0.05, 0.2, 0.5)
 CELLS = {"default": commenv.DEFAULT, "delay-critical": commenv.DELAY_CRITICAL}
 # Lesson 1.2's exercise rule as written (buffer fill for every user): its best weight in each cell.

@@ -15,7 +15,10 @@ as a fraction of the clairvoyant LP bound of ``commenv.bound`` on the same episo
 steps and training seconds (evaluation time excluded) PPO needed to first reach the best baseline.
 Then a paired comparison with the best rule: per held-out episode (the same channel and traffic
 for both: common random numbers), PPO's return minus the rule's, with a 95% t-interval over the
-episodes, for each seed and for the mean over seeds.
+episodes, for each seed and for the mean over seeds, and a t-interval with the training seeds as the
+samples, which also covers how much the lead changes from one training run to the next.
+``--episode-seed 30000`` scores everything on other episodes than the held-out ones every figure of
+the course was quoted on, for a check on episodes no choice was ever made on.
 The last line gives the medians over seeds, which is what the README quotes.
 PPO acts greedily by default (each RBG's likeliest user); ``--decode buffer-aware`` makes the
 network's logits the scores of the rules' own allocator (``commenv.rllib.ModuleScores``), and the
@@ -33,15 +36,15 @@ import time
 import numpy as np
 
 import commenv
-from benchmarks.baselines import (EXERCISE_WEIGHTS, HELD_OUT_SEED, add_cell_arguments, cell_of, every_baseline,
-                                  print_sweep, tuned_rules)  # held-out seeds 10000...
+from benchmarks.baselines import (EXERCISE_WEIGHTS, HELD_OUT_SEED, TUNING_SEED, add_cell_arguments, cell_of,
+                                  every_baseline, print_sweep, tuned_rules)  # held-out seeds 10000...
 from commenv.bound import mean_bound
 
 
-def episode_returns(policy, n_episodes: int, env_config: dict) -> np.ndarray:
-    """The return of each held-out episode (seeds 10000, 10001, ...), for a paired comparison."""
+def episode_returns(policy, n_episodes: int, env_config: dict, first_seed: int = HELD_OUT_SEED) -> np.ndarray:
+    """The return of each evaluation episode (seeds first_seed, first_seed + 1, ...), for a paired comparison."""
     env = commenv.make_env(env_config)
-    return np.array([commenv.run_episode(policy, env, HELD_OUT_SEED + i)["return"] for i in range(n_episodes)])
+    return np.array([commenv.run_episode(policy, env, first_seed + i)["return"] for i in range(n_episodes)])
 
 
 def paired_difference(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float, float]:
@@ -53,6 +56,18 @@ def paired_difference(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, floa
         raise ValueError(f"a paired comparison needs at least 2 episodes, got {diff.size}")
     half = stats.t.ppf(0.975, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size)
     return float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)
+
+
+def seed_interval(ppo_per_seed: list, theirs: np.ndarray) -> tuple[float, float, float]:
+    """PPO minus the rule with each training seed as one sample (its mean over the episodes): (mean, low, high).
+
+    ``paired_difference`` over the episodes of the seed average covers only the luck of the episodes;
+    this t-interval over the seeds covers how much the lead changes from one training run to the next.
+    """
+    per_seed = [float(np.mean(np.asarray(ours, dtype=float) - theirs)) for ours in ppo_per_seed]
+    if len(per_seed) < 2:
+        raise ValueError(f"an interval over training seeds needs at least 2 seeds, got {len(per_seed)}")
+    return paired_difference(per_seed, np.zeros(len(per_seed)))
 
 
 def difference_text(mean: float, low: float, high: float) -> str:
@@ -99,7 +114,8 @@ def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
             train_seconds += time.perf_counter() - start
             if iteration % args.eval_every and iteration != args.iterations:
                 continue
-            returns = episode_returns(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config)
+            returns = episode_returns(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config,
+                                      args.episode_seed)
             held_out = float(returns.mean())
             steps = int(result["num_env_steps_sampled_lifetime"])
             print(f"  seed {seed} iteration {iteration:3d}  env steps {steps:7d}  train s {train_seconds:6.1f}  "
@@ -107,7 +123,8 @@ def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
             if reached is None and held_out >= best_baseline:
                 reached = (steps, train_seconds)
         other = next(d for d in DECODINGS if d != args.decode)
-        other_returns = episode_returns(decoded_policy(algo.get_module(), other), args.episodes, env_config)
+        other_returns = episode_returns(decoded_policy(algo.get_module(), other), args.episodes, env_config,
+                                        args.episode_seed)
     finally:
         algo.stop()
     return {"return": held_out, "episodes": returns, "steps": steps, "seconds": train_seconds, "reached": reached,
@@ -138,6 +155,10 @@ def main(argv=None):
                         help="PPO iterations per seed (default: the course config's for the cell)")
     parser.add_argument("--eval-every", type=int, default=5, help="evaluate every N iterations (default 5)")
     parser.add_argument("--episodes", type=int, default=20, help="held-out episodes per evaluation (default 20)")
+    parser.add_argument("--episode-seed", type=int, default=HELD_OUT_SEED,
+                        help=f"seed of the first evaluation episode (default {HELD_OUT_SEED}, the held-out episodes "
+                             f"every figure of the course is quoted on; e.g. 30000 for episodes no choice of the "
+                             f"course was ever made on); it must keep clear of the tuning episodes")
     add_cell_arguments(parser, "delay-critical")
     parser.add_argument("--tuning-episodes", type=int, default=40,
                         help="with --env-config: tuning episodes per rule parameter (default 40, seeds 20000...)")
@@ -156,6 +177,12 @@ def main(argv=None):
                      f"{env_config}")
     if args.episodes < 2:
         parser.error(f"--episodes={args.episodes}: a paired comparison needs at least 2")
+    if args.episode_seed < 0:
+        parser.error(f"--episode-seed={args.episode_seed}: a seed must be >= 0")
+    if args.episode_seed < TUNING_SEED + args.tuning_episodes and args.episode_seed + args.episodes > TUNING_SEED:
+        parser.error(f"--episode-seed={args.episode_seed} with --episodes={args.episodes} overlaps the rules' tuning "
+                     f"episodes (seeds {TUNING_SEED} to {TUNING_SEED + args.tuning_episodes - 1}): the rules would be "
+                     f"judged on the episodes they were tuned on; choose a seed outside that range")
     from rllib_course.training import course_iterations
 
     args.iterations = args.iterations or course_iterations(env_config)
@@ -167,11 +194,13 @@ def main(argv=None):
         weight = EXERCISE_WEIGHTS[cell]
         policies = {**every_baseline(env_config),
                     f"exercise rule w={weight:g}": commenv.BufferWeighted(weight, None)}
-    per_episode = {name: episode_returns(p, args.episodes, env_config) for name, p in policies.items()}
+    per_episode = {name: episode_returns(p, args.episodes, env_config, args.episode_seed)
+                   for name, p in policies.items()}
     baselines = {name: float(r.mean()) for name, r in per_episode.items()}
-    bound = mean_bound(args.episodes, HELD_OUT_SEED, env_config)
+    bound = mean_bound(args.episodes, args.episode_seed, env_config)
     best_name = max(baselines, key=baselines.get)
-    print(f"{cell} cell {env_config}; held-out return of the baselines: "
+    print(f"{cell} cell {env_config}; {args.episodes} evaluation episodes from seed {args.episode_seed}; "
+          f"return of the baselines: "
           + ", ".join(f"{n} {score(v, bound)}" for n, v in baselines.items()) + f"; clairvoyant LP bound {bound:.2f}")
     import ray
 
@@ -194,6 +223,11 @@ def main(argv=None):
           + difference_text(*paired_difference(mean_over_seeds, per_episode[best_name]))
           + f" over {args.episodes} episodes; training s per seed: "
           + ", ".join(f"{run['seconds']:.1f}" for run in runs))
+    if len(runs) >= 2:
+        over_seeds = seed_interval([run["episodes"] for run in runs], per_episode[best_name])
+        print(f"the same difference with the training seeds as the samples ({len(runs)} seeds, each its mean over the "
+              f"episodes): {difference_text(*over_seeds)}; this interval covers the spread between training seeds, "
+              f"the one above only the episodes' luck")
     other = next(d for d in DECODINGS if d != args.decode)
     other_returns = [float(run["other"].mean()) for run in runs]
     print(f"the same networks, {other} decoding: "

@@ -71,6 +71,28 @@ def test_the_learning_summary_names_ppo_every_baseline_and_the_bound():
     assert learning.summary_line("course", [1.0], returns, 200.0, "x", []).endswith("0/1 seeds reached x")
 
 
+def test_the_seed_interval_takes_each_training_seed_as_one_sample():
+    theirs = np.array([10.0, 12.0, 14.0])
+    seeds = [theirs + 1.0, theirs + 3.0, theirs + np.array([1.0, 2.0, 3.0])]  # mean leads 1, 3 and 2
+    mean, low, high = learning.seed_interval(seeds, theirs)
+    assert mean == pytest.approx(2.0)
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2 dof) x std of (1, 3, 2) / sqrt(3)
+    assert (low, high) == (pytest.approx(2.0 - half), pytest.approx(2.0 + half))
+    with pytest.raises(ValueError, match="at least 2 seeds, got 1"):
+        learning.seed_interval(seeds[:1], theirs)
+
+
+@pytest.mark.parametrize("seed, message", [
+    ("20010", "overlaps the rules' tuning episodes (seeds 20000 to 20039)"),
+    ("19990", "overlaps the rules' tuning episodes"),
+    ("-1", "a seed must be >= 0"),
+])
+def test_the_evaluation_episodes_must_keep_clear_of_the_tuning_episodes(seed, message):
+    done = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--episode-seed", seed],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
 def test_the_learning_benchmark_starts_without_ray():
     code = "import sys, benchmarks.learning; print(sorted(m for m in ('ray', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
