@@ -16,7 +16,8 @@ steps and training seconds (evaluation time excluded) PPO needed to first reach 
 Then a paired comparison with the best rule: per held-out episode (the same channel and traffic
 for both: common random numbers), PPO's return minus the rule's, with a 95% t-interval over the
 episodes, for each seed and for the mean over seeds, and a t-interval with the training seeds as the
-samples, which also covers how much the lead changes from one training run to the next.
+samples, which also covers how much the lead changes from one training run to the next. A line of
+lost shares per traffic class (delay-critical / best effort) says who pays for each scheduler's losses.
 ``--episode-seed 30000`` scores everything on other episodes than the held-out ones every figure of
 the course was quoted on, for a check on episodes no choice was ever made on.
 The last line gives the medians over seeds, which is what the README quotes.
@@ -45,6 +46,27 @@ def episode_returns(policy, n_episodes: int, env_config: dict, first_seed: int =
     """The return of each evaluation episode (seeds first_seed, first_seed + 1, ...), for a paired comparison."""
     env = commenv.make_env(env_config)
     return np.array([commenv.run_episode(policy, env, first_seed + i)["return"] for i in range(n_episodes)])
+
+
+def class_loss_shares(policy, n_episodes: int, env_config: dict, first_seed: int = HELD_OUT_SEED) -> dict:
+    """Lost bits (dropped or expired) over arrived bits, per traffic class, summed over the evaluation episodes.
+
+    A lead in return could come from letting the delay-critical users' packets expire while best-effort
+    users gain more; this says which class pays for each scheduler's losses.
+    """
+    env = commenv.make_env(env_config)
+    critical = env.unwrapped.critical
+    lost, arrived = np.zeros(len(critical)), np.zeros(len(critical))
+    for i in range(n_episodes):
+        totals = commenv.run_episode(policy, env, first_seed + i)
+        lost += totals["dropped"]
+        arrived += totals["arrived"]
+    classes = {"delay-critical": critical, "best effort": ~critical}
+    return {name: float(lost[users].sum() / arrived[users].sum()) for name, users in classes.items() if users.any()}
+
+
+def loss_text(shares: dict) -> str:
+    return " / ".join(f"{share:.1%}" for share in shares.values())
 
 
 def paired_difference(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float, float]:
@@ -122,13 +144,15 @@ def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
                   f"held-out return {held_out:7.2f}", flush=True)
             if reached is None and held_out >= best_baseline:
                 reached = (steps, train_seconds)
+        losses = class_loss_shares(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config,
+                                   args.episode_seed)
         other = next(d for d in DECODINGS if d != args.decode)
         other_returns = episode_returns(decoded_policy(algo.get_module(), other), args.episodes, env_config,
                                         args.episode_seed)
     finally:
         algo.stop()
     return {"return": held_out, "episodes": returns, "steps": steps, "seconds": train_seconds, "reached": reached,
-            "other": other_returns}
+            "other": other_returns, "losses": losses}
 
 
 def score(value: float, bound: float) -> str:
@@ -228,6 +252,9 @@ def main(argv=None):
         print(f"the same difference with the training seeds as the samples ({len(runs)} seeds, each its mean over the "
               f"episodes): {difference_text(*over_seeds)}; this interval covers the spread between training seeds, "
               f"the one above only the episodes' luck")
+    rule_losses = class_loss_shares(policies[best_name], args.episodes, env_config, args.episode_seed)
+    print(f"lost share of the arrived bits, {' / '.join(rule_losses)}: {best_name} {loss_text(rule_losses)}; PPO "
+          + ", ".join(f"seed {seed} {loss_text(run['losses'])}" for seed, run in zip(args.seeds, runs)))
     other = next(d for d in DECODINGS if d != args.decode)
     other_returns = [float(run["other"].mean()) for run in runs]
     print(f"the same networks, {other} decoding: "

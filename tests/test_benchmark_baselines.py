@@ -71,6 +71,25 @@ def test_the_learning_summary_names_ppo_every_baseline_and_the_bound():
     assert learning.summary_line("course", [1.0], returns, 200.0, "x", []).endswith("0/1 seeds reached x")
 
 
+@pytest.mark.parametrize("env_config, classes", [(commenv.DELAY_CRITICAL, ["delay-critical", "best effort"]),
+                                                 ({}, ["best effort"])])
+def test_class_loss_shares_add_up_to_the_episodes_losses(env_config, classes):
+    rule = commenv.BufferWeighted(1.0, None)
+    shares = learning.class_loss_shares(rule, 2, env_config)
+    assert list(shares) == classes
+    env = commenv.make_env(env_config)
+    critical = env.unwrapped.critical
+    runs = [commenv.run_episode(rule, env, baselines.HELD_OUT_SEED + i) for i in range(2)]
+    lost, arrived = sum(r["dropped"] for r in runs), sum(r["arrived"] for r in runs)
+    assert shares["best effort"] == pytest.approx(lost[~critical].sum() / arrived[~critical].sum())
+    if critical.any():
+        assert shares["delay-critical"] == pytest.approx(lost[critical].sum() / arrived[critical].sum())
+        # Round robin ignores deadlines, so its delay-critical users lose more than under a deadline-aware rule.
+        assert (learning.class_loss_shares(commenv.RoundRobin(), 2, env_config)["delay-critical"]
+                > learning.class_loss_shares(commenv.MLWDF(), 2, env_config)["delay-critical"])
+    assert learning.loss_text({"a": 0.0712, "b": 0.05}) == "7.1% / 5.0%"
+
+
 def test_the_seed_interval_takes_each_training_seed_as_one_sample():
     theirs = np.array([10.0, 12.0, 14.0])
     seeds = [theirs + 1.0, theirs + 3.0, theirs + np.array([1.0, 2.0, 3.0])]  # mean leads 1, 3 and 2
