@@ -42,25 +42,26 @@ from benchmarks.baselines import (EXERCISE_WEIGHTS, HELD_OUT_SEED, TUNING_SEED, 
 from commenv.bound import mean_bound
 
 
-def episode_returns(policy, n_episodes: int, env_config: dict, first_seed: int = HELD_OUT_SEED) -> np.ndarray:
-    """The return of each evaluation episode (seeds first_seed, first_seed + 1, ...), for a paired comparison."""
+def play_episodes(policy, n_episodes: int, env_config: dict, first_seed: int = HELD_OUT_SEED) -> list[dict]:
+    """``commenv.run_episode``'s totals of each evaluation episode (seeds first_seed, first_seed + 1, ...)."""
     env = commenv.make_env(env_config)
-    return np.array([commenv.run_episode(policy, env, first_seed + i)["return"] for i in range(n_episodes)])
+    return [commenv.run_episode(policy, env, first_seed + i) for i in range(n_episodes)]
 
 
-def class_loss_shares(policy, n_episodes: int, env_config: dict, first_seed: int = HELD_OUT_SEED) -> dict:
-    """Lost bits (dropped or expired) over arrived bits, per traffic class, summed over the evaluation episodes.
+def returns_of(episodes: list[dict]) -> np.ndarray:
+    """The return of each played episode, in order, for a paired comparison."""
+    return np.array([totals["return"] for totals in episodes])
+
+
+def class_loss_shares(episodes: list[dict], env_config: dict) -> dict:
+    """Lost bits (dropped or expired) over arrived bits, per traffic class, summed over the played episodes.
 
     A lead in return could come from letting the delay-critical users' packets expire while best-effort
     users gain more; this says which class pays for each scheduler's losses.
     """
-    env = commenv.make_env(env_config)
-    critical = env.unwrapped.critical
-    lost, arrived = np.zeros(len(critical)), np.zeros(len(critical))
-    for i in range(n_episodes):
-        totals = commenv.run_episode(policy, env, first_seed + i)
-        lost += totals["dropped"]
-        arrived += totals["arrived"]
+    critical = commenv.make_env(env_config).unwrapped.critical
+    lost = sum(totals["dropped"] for totals in episodes)
+    arrived = sum(totals["arrived"] for totals in episodes)
     classes = {"delay-critical": critical, "best effort": ~critical}
     return {name: float(lost[users].sum() / arrived[users].sum()) for name, users in classes.items() if users.any()}
 
@@ -136,23 +137,22 @@ def train_one(seed: int, args, env_config: dict, best_baseline: float) -> dict:
             train_seconds += time.perf_counter() - start
             if iteration % args.eval_every and iteration != args.iterations:
                 continue
-            returns = episode_returns(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config,
-                                      args.episode_seed)
+            episodes = play_episodes(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config,
+                                     args.episode_seed)
+            returns = returns_of(episodes)
             held_out = float(returns.mean())
             steps = int(result["num_env_steps_sampled_lifetime"])
             print(f"  seed {seed} iteration {iteration:3d}  env steps {steps:7d}  train s {train_seconds:6.1f}  "
                   f"held-out return {held_out:7.2f}", flush=True)
             if reached is None and held_out >= best_baseline:
                 reached = (steps, train_seconds)
-        losses = class_loss_shares(decoded_policy(algo.get_module(), args.decode), args.episodes, env_config,
-                                   args.episode_seed)
         other = next(d for d in DECODINGS if d != args.decode)
-        other_returns = episode_returns(decoded_policy(algo.get_module(), other), args.episodes, env_config,
-                                        args.episode_seed)
+        other_returns = returns_of(play_episodes(decoded_policy(algo.get_module(), other), args.episodes, env_config,
+                                                 args.episode_seed))
     finally:
         algo.stop()
     return {"return": held_out, "episodes": returns, "steps": steps, "seconds": train_seconds, "reached": reached,
-            "other": other_returns, "losses": losses}
+            "other": other_returns, "losses": class_loss_shares(episodes, env_config)}
 
 
 def score(value: float, bound: float) -> str:
@@ -218,8 +218,8 @@ def main(argv=None):
         weight = EXERCISE_WEIGHTS[cell]
         policies = {**every_baseline(env_config),
                     f"exercise rule w={weight:g}": commenv.BufferWeighted(weight, None)}
-    per_episode = {name: episode_returns(p, args.episodes, env_config, args.episode_seed)
-                   for name, p in policies.items()}
+    played = {name: play_episodes(p, args.episodes, env_config, args.episode_seed) for name, p in policies.items()}
+    per_episode = {name: returns_of(episodes) for name, episodes in played.items()}
     baselines = {name: float(r.mean()) for name, r in per_episode.items()}
     bound = mean_bound(args.episodes, args.episode_seed, env_config)
     best_name = max(baselines, key=baselines.get)
@@ -252,7 +252,7 @@ def main(argv=None):
         print(f"the same difference with the training seeds as the samples ({len(runs)} seeds, each its mean over the "
               f"episodes): {difference_text(*over_seeds)}; this interval covers the spread between training seeds, "
               f"the one above only the episodes' luck")
-    rule_losses = class_loss_shares(policies[best_name], args.episodes, env_config, args.episode_seed)
+    rule_losses = class_loss_shares(played[best_name], env_config)
     print(f"lost share of the arrived bits, {' / '.join(rule_losses)}: {best_name} {loss_text(rule_losses)}; PPO "
           + ", ".join(f"seed {seed} {loss_text(run['losses'])}" for seed, run in zip(args.seeds, runs)))
     other = next(d for d in DECODINGS if d != args.decode)

@@ -72,7 +72,7 @@ def held_out_returns(module, n_episodes: int, seed: int, env_config: dict | None
                      explore: bool = False) -> np.ndarray:
     """The return of each of ``n_episodes`` episodes (seeds ``seed``, ``seed + 1``, ...) under an RLModule.
 
-    The same episodes as ``commenv.evaluate`` and ``benchmarks.learning.episode_returns`` play one after
+    The same episodes as ``commenv.evaluate`` and ``benchmarks.learning.play_episodes`` play one after
     the other, played side by side: one forward pass of the module per TTI for all episodes, which is
     what makes evaluating during training affordable on a small machine. ``explore=False``: the greedy
     action (``forward_inference``, the distribution's mode); ``explore=True``: sampled from

@@ -75,7 +75,7 @@ def test_the_learning_summary_names_ppo_every_baseline_and_the_bound():
                                                  ({}, ["best effort"])])
 def test_class_loss_shares_add_up_to_the_episodes_losses(env_config, classes):
     rule = commenv.BufferWeighted(1.0, None)
-    shares = learning.class_loss_shares(rule, 2, env_config)
+    shares = learning.class_loss_shares(learning.play_episodes(rule, 2, env_config), env_config)
     assert list(shares) == classes
     env = commenv.make_env(env_config)
     critical = env.unwrapped.critical
@@ -85,8 +85,10 @@ def test_class_loss_shares_add_up_to_the_episodes_losses(env_config, classes):
     if critical.any():
         assert shares["delay-critical"] == pytest.approx(lost[critical].sum() / arrived[critical].sum())
         # Round robin ignores deadlines, so its delay-critical users lose more than under a deadline-aware rule.
-        assert (learning.class_loss_shares(commenv.RoundRobin(), 2, env_config)["delay-critical"]
-                > learning.class_loss_shares(commenv.MLWDF(), 2, env_config)["delay-critical"])
+        def critical_loss(rule):
+            return learning.class_loss_shares(learning.play_episodes(rule, 2, env_config), env_config)["delay-critical"]
+
+        assert critical_loss(commenv.RoundRobin()) > critical_loss(commenv.MLWDF())
     assert learning.loss_text({"a": 0.0712, "b": 0.05}) == "7.1% / 5.0%"
 
 
